@@ -1,0 +1,140 @@
+"""What every DeepRacer node shares: topic names, QoS profiles, dynamic type import, the spin loop.
+
+The topic and service names are the stack's agreed names (documented in
+config/*.yaml and launch/*.launch.py). QoS follows REP-2003: sensor producers
+publish reliably (SystemDefaults) and consumers subscribe best-effort; the servo
+topic uses the physical car's KeepLast 1 best-effort on both sides so that the
+stock servo_node and our control_node can be swapped for each other.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+import signal
+import sys
+from typing import Any, Callable
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    QoSProfile,
+    ReliabilityPolicy,
+    qos_profile_sensor_data,
+)
+
+# Topics (absolute, so remapping a node's namespace does not silently split the graph).
+CAMERA_TOPIC = "/camera/image_raw"
+CAMERA_INFO_TOPIC = "/camera/camera_info"
+STEREO_LEFT_TOPIC = "/stereo/left/image_raw"
+STEREO_RIGHT_TOPIC = "/stereo/right/image_raw"
+SCAN_TOPIC = "/scan"
+ODOM_TOPIC = "/odom"
+MARKERS_TOPIC = "/deepracer/markers"
+EPISODE_STATUS_TOPIC = "/deepracer/episode_status"
+REWARD_PARAMS_TOPIC = "/deepracer/reward_params"
+TRACK_TOPIC = "/deepracer/track"
+SIM_STEP_TOPIC = "/deepracer/sim_step"
+ACTION_TOPIC = "/deepracer/action"
+# model_metadata.json of the model the agent runs (std_msgs/String, JSON, transient local), so
+# control_node maps actions with the very action space the policy was built for.
+MODEL_METADATA_TOPIC = "/deepracer/model_metadata"
+SERVO_TOPIC = "/ctrl_pkg/servo_msg"
+CAR_CAMERA_TOPIC = "/camera_pkg/video_mjpeg"
+
+# Services.
+RESET_EPISODE_SERVICE = "/deepracer/reset_episode"
+SET_TRACK_SERVICE = "/deepracer/set_track"
+PAUSE_SERVICE = "/deepracer/pause"
+CONTROL_ENABLE_SERVICE = "/deepracer_control/enable"
+SET_THROTTLE_SCALE_SERVICE = "/deepracer_control/set_throttle_scale"
+
+# Message types as ROS type strings, so a parameter can swap in the car's package.
+SERVO_TYPE = "deepracer_interfaces/msg/ServoCtrlMsg"
+CAR_SERVO_TYPE = "deepracer_interfaces_pkg/msg/ServoCtrlMsg"
+CAR_CAMERA_TYPE = "deepracer_interfaces_pkg/msg/CameraMsg"
+IMAGE_TYPE = "sensor_msgs/msg/Image"
+
+# Frames (REP-103/105).
+MAP_FRAME = "map"
+ODOM_FRAME = "odom"
+BASE_FRAME = "base_link"
+CAMERA_FRAME = "camera_link"
+CAMERA_OPTICAL_FRAME = "camera_optical_frame"
+LEFT_CAMERA_OPTICAL_FRAME = "left_camera_optical_frame"
+RIGHT_CAMERA_OPTICAL_FRAME = "right_camera_optical_frame"
+LASER_FRAME = "laser"
+
+# Consumers of camera and scan data: best effort, keep last 5 (rclcpp SensorDataQoS).
+SENSOR_QOS = qos_profile_sensor_data
+# The car's servo topic, publisher and subscriber alike.
+SERVO_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+# Lock-step traffic (sim_step, action): a lost message would stall training, so reliable.
+LOCKSTEP_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# State that late joiners need (track, model metadata), like a map: reliable, transient local.
+LATCHED_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
+
+
+class InterfaceTypeError(ValueError):
+    """A message type string does not name an importable ROS interface."""
+
+
+def import_interface(type_name: str) -> type:
+    """The Python class of a ROS type string such as 'deepracer_interfaces_pkg/msg/ServoCtrlMsg'.
+
+    Lets a parameter pick between our interface package and the physical car's,
+    which has the same fields but another package name (so another DDS type).
+    """
+    parts = type_name.strip().split("/")
+    if len(parts) == 2:  # 'pkg/Type' shorthand
+        parts = [parts[0], "msg", parts[1]]
+    if len(parts) != 3 or not all(parts) or parts[1] not in ("msg", "srv"):
+        raise InterfaceTypeError(f"'{type_name}' is not a ROS type name like 'package/msg/Type'")
+    package, kind, name = parts
+    try:
+        module = importlib.import_module(f"{package}.{kind}")
+    except ImportError as error:
+        raise InterfaceTypeError(
+            f"cannot import '{type_name}': package '{package}' is not built or not sourced ({error})"
+        ) from None
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise InterfaceTypeError(f"cannot import '{type_name}': '{package}/{kind}' has no type '{name}'") from None
+
+
+def finite(value: float) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def spin_node(make_node: Callable[[], Any], args: list[str] | None = None) -> int:
+    """Create a node and spin it until Ctrl-C or SIGTERM; the body of every node's main()."""
+    rclpy.init(args=args)
+    # launch and our test harness stop nodes with SIGTERM: leave the spin loop cleanly on it.
+    signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
+    node = None
+    try:
+        try:
+            node = make_node()
+        except ValueError as error:  # configuration errors: one clear line, not a traceback
+            print(f"[FATAL] {error}", file=sys.stderr)
+            return 1
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            close = getattr(node, "close", None)
+            if close is not None:
+                close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
