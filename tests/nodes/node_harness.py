@@ -46,7 +46,9 @@ class NodeProcess:
                  params_files: list[Path] = (), extra_args: list[str] = ()):
         self.module = module
         self.log_path = log_path
-        command = [sys.executable, "-m", module, *extra_args, "--ros-args"]
+        # A module name runs with -m; a path to a .py file runs as a script.
+        target = [module] if module.endswith(".py") else ["-m", module]
+        command = [sys.executable, *target, *extra_args, "--ros-args"]
         if params:
             params_file = log_path.with_suffix(".params.yaml")
             params_file.write_text(yaml.safe_dump(

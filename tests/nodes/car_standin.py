@@ -1,0 +1,162 @@
+"""A stand-in for the physical car's interface package and nodes, to prove our nodes talk to the stock car.
+
+`build_car_interfaces(tmp)` generates and builds (with colcon) an ament_cmake
+package `deepracer_interfaces_pkg` holding the AWS original definitions of
+ServoCtrlMsg and CameraMsg (spec car §1.1), and returns the environment that
+makes it importable. Run as a script, this module plays one car node:
+
+  python car_standin.py servo    the stock servo_node's subscription: /ctrl_pkg/servo_msg,
+                                 KeepLast 1 best effort; prints each message as a JSON line
+  python car_standin.py camera   the stock camera_node: CameraMsg with one 160x120 bgr8 image on
+                                 /camera_pkg/video_mjpeg at 15 Hz, depth 1 reliable
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = "deepracer_interfaces_pkg"
+# Field for field the AWS original (aws-deepracer-interfaces-pkg, unchanged since 2021).
+MESSAGES = {
+    "ServoCtrlMsg.msg": "float32 angle\nfloat32 throttle\n",
+    "CameraMsg.msg": "sensor_msgs/Image[] images\n",
+}
+CMAKE = f"""cmake_minimum_required(VERSION 3.5)
+project({PACKAGE})
+find_package(ament_cmake REQUIRED)
+find_package(rosidl_default_generators REQUIRED)
+find_package(sensor_msgs REQUIRED)
+rosidl_generate_interfaces(${{PROJECT_NAME}}
+  {' '.join('"msg/' + name + '"' for name in MESSAGES)}
+  DEPENDENCIES sensor_msgs
+)
+ament_export_dependencies(rosidl_default_runtime)
+ament_package()
+"""
+PACKAGE_XML = f"""<?xml version="1.0"?>
+<package format="3">
+  <name>{PACKAGE}</name>
+  <version>0.0.1</version>
+  <description>Test stand-in with the physical DeepRacer's interface definitions.</description>
+  <maintainer email="test@example.com">test</maintainer>
+  <license>Apache-2.0</license>
+  <buildtool_depend>ament_cmake</buildtool_depend>
+  <buildtool_depend>rosidl_default_generators</buildtool_depend>
+  <depend>sensor_msgs</depend>
+  <exec_depend>rosidl_default_runtime</exec_depend>
+  <member_of_group>rosidl_interface_packages</member_of_group>
+  <export><build_type>ament_cmake</build_type></export>
+</package>
+"""
+
+
+def colcon_command() -> list[str]:
+    beside_python = Path(sys.executable).parent / "colcon"
+    found = str(beside_python) if beside_python.exists() else shutil.which("colcon")
+    if not found:
+        raise RuntimeError("colcon is not installed in this environment (make setup installs it)")
+    return [found]
+
+
+def build_car_interfaces(workspace: Path) -> dict[str, str]:
+    """Build the stand-in package under `workspace`; return env additions that make it importable."""
+    source = workspace / "src" / PACKAGE
+    (source / "msg").mkdir(parents=True, exist_ok=True)
+    for name, definition in MESSAGES.items():
+        (source / "msg" / name).write_text(definition)
+    (source / "CMakeLists.txt").write_text(CMAKE)
+    (source / "package.xml").write_text(PACKAGE_XML)
+    install = workspace / "install"
+    log = workspace / "colcon.log"
+    env = dict(os.environ)
+    env["COLCON_LOG_PATH"] = str(workspace / "log")
+    with open(log, "w") as stream:
+        result = subprocess.run(
+            [*colcon_command(), "build", "--base-paths", str(workspace / "src"), "--build-base",
+             str(workspace / "build"), "--install-base", str(install), "--merge-install",
+             "--cmake-args", "-DBUILD_TESTING=OFF", f"-DPython3_EXECUTABLE={sys.executable}"],
+            cwd=workspace, stdout=stream, stderr=subprocess.STDOUT, env=env, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"building the stand-in {PACKAGE} failed:\n{log.read_text()[-6000:]}")
+    site = glob.glob(str(install / "lib" / "python3*" / "site-packages"))
+    if not site:
+        raise RuntimeError(f"the stand-in {PACKAGE} installed no Python module:\n{log.read_text()[-3000:]}")
+
+    def prepend(name: str, value: str) -> str:
+        return value + (os.pathsep + os.environ[name] if os.environ.get(name) else "")
+
+    return {
+        "PYTHONPATH": prepend("PYTHONPATH", site[0]),
+        "LD_LIBRARY_PATH": prepend("LD_LIBRARY_PATH", str(install / "lib")),
+        "AMENT_PREFIX_PATH": prepend("AMENT_PREFIX_PATH", str(install)),
+    }
+
+
+def run_servo() -> None:
+    import rclpy
+    from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+    from deepracer_interfaces_pkg.msg import ServoCtrlMsg
+
+    # Only the car's exact definition will do: the same fields mean the same DDS type hash.
+    assert ServoCtrlMsg.get_fields_and_field_types() == {"angle": "float", "throttle": "float"}
+    rclpy.init()
+    node = rclpy.create_node("servo_node", namespace="servo_pkg")
+    qos = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+
+    def on_servo(msg):
+        print(json.dumps({"type": type(msg).__module__ + "." + type(msg).__name__,
+                          "angle": msg.angle, "throttle": msg.throttle}), flush=True)
+
+    node.create_subscription(ServoCtrlMsg, "/ctrl_pkg/servo_msg", on_servo, qos)
+    print("servo stand-in ready", flush=True)
+    spin(node)
+
+
+def run_camera() -> None:
+    import rclpy
+    from sensor_msgs.msg import Image
+
+    from deepracer_interfaces_pkg.msg import CameraMsg
+
+    rclpy.init()
+    node = rclpy.create_node("camera_node", namespace="camera_pkg")
+    publisher = node.create_publisher(CameraMsg, "/camera_pkg/video_mjpeg", 1)
+    count = [0]
+
+    def publish():
+        image = Image(height=120, width=160, encoding="bgr8", step=160 * 3)
+        # A dark frame with a bright band in the lower half, like a track edge; changes every frame.
+        pixels = bytearray(120 * 160 * 3)
+        for row in range(60 + count[0] % 30, 120):
+            pixels[row * 480:(row + 1) * 480] = b"\xc8" * 480
+        image.data = bytes(pixels)
+        publisher.publish(CameraMsg(images=[image]))  # the car leaves the header empty
+        count[0] += 1
+
+    node.create_timer(1.0 / 15.0, publish)
+    print("camera stand-in ready", flush=True)
+    spin(node)
+
+
+def spin(node) -> None:
+    import signal
+
+    import rclpy
+
+    signal.signal(signal.SIGTERM, lambda *_: rclpy.try_shutdown())
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
+        pass
+    finally:
+        rclpy.try_shutdown()
+
+
+if __name__ == "__main__":
+    {"servo": run_servo, "camera": run_camera}[sys.argv[1]]()
