@@ -1,0 +1,63 @@
+"""Atomic file writes: a reader (or a run killed with SIGKILL) sees the old file or the new one, never half.
+
+JSON goes through deepracer_control.model_metadata.write_json_atomic, the project's one JSON writer;
+this module adds text, bytes and torch objects with the same temp-file + fsync + os.replace scheme.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from deepracer_control.model_metadata import write_json_atomic
+
+__all__ = ["write_json_atomic", "write_text_atomic", "write_bytes_atomic", "torch_save_atomic", "write_with_atomic"]
+
+
+def write_with_atomic(path: str | os.PathLike, write: Callable[[Any], None], binary: bool = True) -> None:
+    """Create `path` by calling `write(stream)` on a temporary file in the same folder, then rename it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb" if binary else "w", **({} if binary else {"newline": ""})) as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    write_with_atomic(path, lambda stream: stream.write(text), binary=False)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    write_with_atomic(path, lambda stream: stream.write(data), binary=True)
+
+
+def torch_save_atomic(path: str | os.PathLike, obj: Any) -> None:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_bytes_atomic(path, buffer.getvalue())
+
+
+def _fsync_directory(folder: Path) -> None:
+    # The rename itself must reach the disk, or a power cut could bring back the old name.
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
