@@ -13,6 +13,10 @@ import numpy as np
 
 # A miter longer than this many half-widths is cut back, so a hairpin does not grow a spike.
 MITER_LIMIT = 4.0
+# Triangles with less than this doubled area (m^2) are dropped as degenerate.
+MIN_DOUBLE_AREA = 1e-8
+# Dash pieces shorter than this (left over at the end of a line) are not drawn.
+MIN_DASH = 0.005
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Mesh:
         return Mesh(np.vstack(vertices), np.vstack(triangles).astype(np.int64))
 
 
-def _drop_repeats(points: np.ndarray, tolerance: float = 1e-9) -> np.ndarray:
+def drop_repeats(points: np.ndarray, tolerance: float = 1e-9) -> np.ndarray:
     """Consecutive duplicate rows (common in AWS route files) would give zero-length segments."""
     keep = np.ones(len(points), dtype=bool)
     keep[1:] = np.linalg.norm(np.diff(points, axis=0), axis=1) > tolerance
@@ -52,7 +56,8 @@ def _upward(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     triangles = triangles.copy()
     flip = cross < 0
     triangles[flip] = triangles[flip][:, [0, 2, 1]]
-    return triangles[np.abs(cross) > 1e-12]
+    # Files store micrometres; anything thinner would collapse to a line once written.
+    return triangles[np.abs(cross) > MIN_DOUBLE_AREA]
 
 
 def _lift(points: np.ndarray) -> np.ndarray:
@@ -103,7 +108,7 @@ def offset_polyline(points: np.ndarray, distance: float, closed: bool) -> np.nda
 
 def ribbon(points: np.ndarray, width: float, closed: bool) -> Mesh:
     """A flat band `width` wide centred on the polyline."""
-    points = _drop_repeats(np.asarray(points, dtype=np.float64))
+    points = drop_repeats(np.asarray(points, dtype=np.float64))
     if len(points) < 2:
         raise ValueError("a ribbon needs at least two distinct points")
     half = width / 2.0
@@ -112,17 +117,19 @@ def ribbon(points: np.ndarray, width: float, closed: bool) -> Mesh:
 
 def dashes(points: np.ndarray, width: float, dash: float, gap: float) -> Mesh:
     """Dashed band along the polyline: `dash` metres drawn, `gap` metres skipped, from its start."""
-    points = _drop_repeats(np.asarray(points, dtype=np.float64))
+    points = drop_repeats(np.asarray(points, dtype=np.float64))
     cum = np.concatenate(([0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))))
     pieces = []
     start = 0.0
     while start < cum[-1]:
         end = min(start + dash, cum[-1])
+        if end - start < MIN_DASH:
+            break
         inside = (cum > start) & (cum < end)
         stations = np.concatenate(([start], cum[inside], [end]))
         xs = np.interp(stations, cum, points[:, 0])
         ys = np.interp(stations, cum, points[:, 1])
-        piece = _drop_repeats(np.column_stack((xs, ys)))
+        piece = drop_repeats(np.column_stack((xs, ys)))
         if len(piece) >= 2:
             pieces.append(ribbon(piece, width, closed=False))
         start += dash + gap

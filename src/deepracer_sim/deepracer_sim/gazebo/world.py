@@ -47,22 +47,29 @@ def track_model_name(track_name: str) -> str:
     return f"{sdf_name(track_name)}_track"
 
 
-def border_line_centre(border: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """Where the white line runs: half a line width inside the border, towards the centre line
-    (the renderer's convention: the line lies on the road, its outer edge on the border)."""
-    towards = centre - border
-    length = np.linalg.norm(towards, axis=1, keepdims=True)
-    return border + towards / np.maximum(length, 1e-9) * (texture.BORDER_LINE_WIDTH / 2.0)
+def border_band(border: np.ndarray, centre: np.ndarray, closed: bool) -> meshes.Mesh:
+    """The white line along one border: BORDER_LINE_WIDTH wide, on the road, its outer edge
+    exactly the border polyline (the embedded renderer's convention).
+
+    The band is the border offset perpendicular towards the side the centre line lies on, not
+    towards each row's centre point: AWS route rows are not always perpendicular to the road,
+    and a row-wise inset would leave the edge up to 3 cm off the border.
+    """
+    points = meshes.drop_repeats(np.asarray(border, dtype=np.float64))
+    tangent = np.gradient(points, axis=0)
+    nearest = centre[np.argmin(np.linalg.norm(points[:, None, :] - centre[None, :, :], axis=2), axis=1)]
+    to_centre = nearest - points
+    left = np.sum(tangent[:, 0] * to_centre[:, 1] - tangent[:, 1] * to_centre[:, 0])
+    side = 1.0 if left > 0 else -1.0
+    return meshes.strip_between(points, meshes.offset_polyline(points, side * texture.BORDER_LINE_WIDTH, closed))
 
 
 def build_meshes(outline: TrackOutline) -> TrackMeshes:
-    borders = [
-        meshes.ribbon(border_line_centre(border, outline.centre), texture.BORDER_LINE_WIDTH, outline.is_loop)
-        for border in (outline.inner, outline.outer)
-    ]
     return TrackMeshes(
         surface=meshes.road_surface(outline.inner, outline.outer),
-        borders=meshes.Mesh.merge(borders),
+        borders=meshes.Mesh.merge(
+            [border_band(border, outline.centre, outline.is_loop) for border in (outline.inner, outline.outer)]
+        ),
         centre_line=meshes.dashes(
             outline.centre, texture.CENTRE_LINE_WIDTH, texture.CENTRE_DASH_LENGTH, texture.CENTRE_DASH_GAP
         ),
