@@ -6,7 +6,7 @@
 # second run takes seconds and touches nothing. Every failure the user can meet (no registry, no
 # compiler, an unsupported ROS 2, a read-only venv) ends in ONE line saying what to do; the full
 # output of the failed tool is kept in log/setup/.
-set -euo pipefail
+set -eEuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${DEEPRACER_VENV:-$ROOT/.venv}"
@@ -18,6 +18,8 @@ LOG_DIR="${DEEPRACER_LOG_DIR:-$ROOT/log/setup}"
 STAMP_DIR="$VENV/.deepracer-stamps"
 
 die() { echo "setup: error: $*" >&2; exit 1; }
+# Anything not anticipated still ends in one line that points at the failing command.
+trap 'die "unexpected failure in scripts/setup.sh line $LINENO: $BASH_COMMAND"' ERR
 note() { echo "setup: $*"; }
 
 # ---------------------------------------------------------------------------------------------
@@ -205,7 +207,11 @@ install_sdformat() {
 source_tree_stamp() {
     # Names, sizes and times of every file colcon reads; symlink-install makes Python edits live,
     # so only a new or changed package file needs a rebuild, but hashing everything is cheap.
-    (cd "$ROOT" && find src launch config worlds -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -printf '%p %s %T@\n' 2>/dev/null | sort | sha256sum | cut -c1-16)
+    local folders=() folder
+    for folder in src launch config worlds; do
+        if [ -d "$ROOT/$folder" ]; then folders+=("$folder"); fi
+    done
+    (cd "$ROOT" && find "${folders[@]}" -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -printf '%p %s %T@\n' | sort | sha256sum | cut -c1-16)
 }
 
 build_workspace() {
