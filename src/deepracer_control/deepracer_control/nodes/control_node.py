@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from std_msgs.msg import String
@@ -44,35 +44,41 @@ STOP = ServoCommand(angle=0.0, throttle=0.0)
 LOG_THROTTLE_S = 2.0
 
 
+PARAMETERS = {
+    "model_path": ("", "Model folder (or its model_metadata.json) whose action space maps actions; "
+                       "empty = the action space agent_node announces on model_metadata_topic"),
+    "throttle_scale": (0.0, "Share of full throttle at the model's top speed, [0, 1] (the car's maximum-speed "
+                            "setting; the car starts at 0)"),
+    "enabled": (True, "Drive on actions from the start (/deepracer_control/enable switches it)"),
+    "watchdog_timeout": (0.5, "Seconds (node time) without an action before throttle 0 is sent; 0 disables"),
+    "action_topic": (rc.ACTION_TOPIC, "AgentAction input", True),
+    "model_metadata_topic": (rc.MODEL_METADATA_TOPIC, "model_metadata.json announced by agent_node", True),
+    "output_topic": (rc.SERVO_TOPIC, "Servo command output", True),
+    "output_type": (rc.SERVO_TYPE, "ServoCtrlMsg type to publish; deepracer_interfaces_pkg/msg/ServoCtrlMsg "
+                                   "reaches the physical car's servo_node", True),
+}
+
+
 class ControlError(ValueError):
     """An action that cannot be mapped to a servo command."""
 
 
 def metadata_path(model_path: str) -> Path:
-    """model_metadata.json for a model folder, or the path itself when it names the file."""
+    """model_metadata.json of a model: the path itself when it names the file, else the one in a car-style
+    folder (model_metadata.json beside model.onnx) or in a training model folder (model/model_metadata.json)."""
     path = Path(model_path).expanduser()
-    return path if path.suffix == ".json" else path / "model_metadata.json"
+    if path.suffix == ".json":
+        return path
+    for candidate in (path / "model_metadata.json", path / "model" / "model_metadata.json"):
+        if candidate.is_file():
+            return candidate
+    return path / "model_metadata.json"
 
 
 class ControlNode(Node):
     def __init__(self, **kwargs):
         super().__init__("control_node", **kwargs)
-        self.declare_parameter(
-            "model_path", "",
-            ParameterDescriptor(description="Model folder (or its model_metadata.json) whose action space maps "
-                                            "actions; empty = take it from agent_node on model_metadata_topic"))
-        self.declare_parameter("throttle_scale", 0.0, ParameterDescriptor(
-            description="Share of full throttle at the model's top speed, [0, 1] (the car's maximum-speed "
-                        "setting; the car starts at 0)"))
-        self.declare_parameter("enabled", True, ParameterDescriptor(description="Drive on actions at start"))
-        self.declare_parameter("watchdog_timeout", 0.5, ParameterDescriptor(
-            description="Seconds without an action before throttle 0 is sent (0 disables)"))
-        self.declare_parameter("action_topic", rc.ACTION_TOPIC, ParameterDescriptor(read_only=True))
-        self.declare_parameter("model_metadata_topic", rc.MODEL_METADATA_TOPIC, ParameterDescriptor(read_only=True))
-        self.declare_parameter("output_topic", rc.SERVO_TOPIC, ParameterDescriptor(read_only=True))
-        self.declare_parameter("output_type", rc.SERVO_TYPE, ParameterDescriptor(
-            read_only=True, description="ServoCtrlMsg type to publish, e.g. deepracer_interfaces_pkg/msg/ServoCtrlMsg "
-                                        "for the physical car's servo_node"))
+        rc.declare_parameters(self, PARAMETERS)
 
         # Type and topics are fixed for the node's life; a wrong type is a configuration error.
         self.servo_type = rc.import_interface(self.get_parameter("output_type").value)

@@ -109,6 +109,20 @@ def import_interface(type_name: str) -> type:
         raise InterfaceTypeError(f"cannot import '{type_name}': '{package}/{kind}' has no type '{name}'") from None
 
 
+def declare_parameters(node, table: dict[str, tuple]) -> None:
+    """Declare a node's parameters from its PARAMETERS table: name -> (default, description[, read_only]).
+
+    One table per node module, so the launch-file test can check every parameter a launch or
+    YAML file sets against what the node really declares.
+    """
+    from rcl_interfaces.msg import ParameterDescriptor
+
+    for name, entry in table.items():
+        default, description = entry[0], entry[1]
+        read_only = bool(entry[2]) if len(entry) > 2 else False
+        node.declare_parameter(name, default, ParameterDescriptor(description=description, read_only=read_only))
+
+
 def finite(value: float) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
