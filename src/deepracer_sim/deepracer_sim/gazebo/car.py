@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from deepracer_sim.gazebo.sdf import comment, document, material, pose, sub
 from deepracer_sim.gazebo.world import model_config
 from deepracer_sim.car import parameters as car
+from deepracer_sim.gazebo import topics
 from deepracer_sim.sensors import geometry as sensor
 
 # --- URDF deepracer_single_cam*.urdf (spec §3.2), relative to base_link ----------------------
@@ -50,13 +51,13 @@ STEERING_RATE_MAX = car.DEFAULT_CAR.steering_rate  # rad/s, the embedded simulat
 SENSOR_BOX = 0.03                           # visual size of the camera and LIDAR housings
 
 # --- gz transport topics (the bridge maps them onto ROS, config/gz_bridge.yaml) ---------------
-TOPIC_STEERING = "/deepracer/cmd/steering"              # gz.msgs.Double, rad, + = left
-TOPIC_WHEEL_VELOCITY = "/deepracer/cmd/wheel_velocity"  # gz.msgs.Double, rad/s
-TOPIC_ODOMETRY = "/deepracer/odometry"
-TOPIC_TF = "/deepracer/tf"
-TOPIC_CAMERA = "/deepracer/camera/image"
-TOPIC_STEREO = ("/deepracer/camera/left/image", "/deepracer/camera/right/image")
-TOPIC_SCAN = "/deepracer/scan"
+TOPIC_STEERING = topics.GZ_STEERING
+TOPIC_WHEEL_VELOCITY = topics.GZ_WHEEL_VELOCITY
+TOPIC_ODOMETRY = topics.GZ_ODOMETRY
+TOPIC_TF = topics.GZ_TF
+TOPIC_CAMERA = topics.GZ_CAMERA
+TOPIC_STEREO = topics.GZ_STEREO
+TOPIC_SCAN = topics.GZ_SCAN
 ODOMETRY_RATE_HZ = 100.0
 
 STEERING_JOINTS = ("left_steering_hinge_joint", "right_steering_hinge_joint")

@@ -18,7 +18,7 @@ import numpy as np
 from deepracer_sim.gazebo import mesh as meshes
 from deepracer_sim.gazebo.sdf import comment, document, material, pose, sub
 from deepracer_sim.gazebo.track_source import TrackOutline, load_outline, sdf_name
-from deepracer_sim.sensors import scene, texture
+from deepracer_sim.sensors import camera, scene, texture
 
 # Heights of the flat layers above the ground plane; far enough apart not to z-fight at the
 # camera's 0.13 m height, low enough that the car never drives "into" them.
@@ -31,7 +31,6 @@ WALL_THICKNESS = 0.05
 # makes the contact friction 0.5 whether the engine combines the two by minimum (ODE, DART)
 # or by geometric mean.
 GROUND_FRICTION = 0.5
-COLOR_WALL = (200, 200, 200)
 
 MESH_NAMES = ("surface", "borders", "centre_line")
 
@@ -152,7 +151,7 @@ def _wall_model(world: ET.Element, outline: TrackOutline) -> None:
                 pose(element, centre, (0.0, 0.0, yaw))
                 sub(sub(sub(element, "geometry"), "box"), "size", size)
                 if kind == "visual":
-                    material(element, COLOR_WALL)
+                    material(element, camera.COLOR_WALL)
             index += 1
 
 
@@ -175,7 +174,7 @@ def world_document(outline: TrackOutline, walls: bool = False) -> bytes:
 
     scene_element = sub(world, "scene")
     sub(scene_element, "ambient", (0.6, 0.6, 0.6, 1.0))
-    sub(scene_element, "background", (0.7, 0.75, 0.8, 1.0))
+    sub(scene_element, "background", tuple(round(c / 255.0, 4) for c in camera.COLOR_SKY_HORIZON) + (1.0,))
     sub(scene_element, "shadows", False)
     sub(scene_element, "grid", False)
 
