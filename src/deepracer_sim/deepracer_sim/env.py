@@ -277,7 +277,7 @@ class DeepRacerEnv(gym.Env):
             if period != self._lidar_period or self._lidar_obs is None:
                 self._lidar_obs = self._suite.scan([sim.track], pose, objects)[0]
                 self._lidar_period = period
-            obs[self.config.lidar] = self._lidar_obs
+            obs[self.config.lidar] = self._lidar_obs.copy()  # the caller keeps it; the cache must stay ours
         return obs
 
     @property

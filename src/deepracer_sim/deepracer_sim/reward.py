@@ -100,8 +100,13 @@ def call_reward(function: RewardFunction, params: dict, step: Any, time_limit_s:
         time_limit_s is not None
         and hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
-        and signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
     )
+    outer_remaining = 0.0
+    if use_alarm:
+        outer_remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+        # Someone else's alarm (pytest-timeout, a watchdog) that fires first keeps priority: we
+        # leave it alone and check the elapsed time afterwards instead.
+        use_alarm = outer_remaining == 0.0 or outer_remaining > time_limit_s
     started = time.perf_counter()
     if use_alarm:
         def _expired(signum, frame):
@@ -116,6 +121,9 @@ def call_reward(function: RewardFunction, params: dict, step: Any, time_limit_s:
             if use_alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0.0)
                 _signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+                if outer_remaining:
+                    elapsed = time.perf_counter() - started
+                    signal.setitimer(signal.ITIMER_REAL, max(outer_remaining - elapsed, 1e-6))
     except _RewardTimeout:
         raise RewardFunctionError(
             f"reward function ran longer than {time_limit_s:g} s at step {step}; params: {_describe(params)}"

@@ -200,10 +200,14 @@ class RaceSimulation:
         return self._reset_info()
 
     def rewind(self) -> None:
-        """Go back to the configured start point and direction (a seeded reset repeats the whole run)."""
+        """Start the run over: start point, direction, sim clock and episode count (a seeded reset
+        repeats the whole run)."""
         self.start_ndist = float(self.settings.start_ndist)
         self.track = self.track.directed(self.settings.reverse)
         self._episode_started = False
+        self.sim_time = 0.0
+        self.episode = -1
+        self._laps_before_episode = 0
 
     def start_pose(self) -> tuple[float, float, float]:
         """Training/evaluation start pose: the centre-line point at start_ndist, or the lane away
