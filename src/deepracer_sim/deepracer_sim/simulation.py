@@ -354,8 +354,10 @@ class RaceSimulation:
                 self.phase = PHASE_RUN
                 self._clear_rule_counters()
         else:
-            reward = call_reward(self.reward_function, copy_params(params), int(self.steps),
-                                 s.reward_time_limit_s)
+            function = self.reward_function
+            # The user's function gets its own copy (spec §1.4); our default reads without writing.
+            given = params if function is centre_line_reward else copy_params(params)
+            reward = call_reward(function, given, int(self.steps), s.reward_time_limit_s)
             if status == CRASHED:
                 self.obstacle_crash_counter += 1
             if status == LAP_COMPLETE:

@@ -170,8 +170,11 @@ class Car:
 
     def drive(self, steering_deg: float, speed: float, duration: float) -> None:
         """Apply a commanded (steering deg, speed m/s) for `duration` s, after the simapp's clip."""
-        steer, speed = clip_command(steering_deg, speed)
-        advance(self.state, steer, speed, float(duration), self._p)
+        # clip_command(), inlined: this runs every step.
+        steering_deg = MAX_STEERING_DEG if steering_deg > MAX_STEERING_DEG else \
+            -MAX_STEERING_DEG if steering_deg < -MAX_STEERING_DEG else steering_deg
+        speed = MAX_SPEED if speed > MAX_SPEED else MIN_SPEED if speed < MIN_SPEED else speed
+        advance(self.state, math.radians(steering_deg), float(speed), float(duration), self._p)
 
     def coast_to_stop(self, duration: float) -> None:
         """Zero command (the prepare step): steering centred, wheels told to stop."""
