@@ -227,13 +227,21 @@ class CameraRenderer:
         self._row_floor_far = floor_far.max(axis=1)
         # Bins finer than a pixel so wall edges are placed to a fraction of a pixel.
         bins = 4 * rays.width
-        first, last = float(azimuth.min()), float(azimuth.max())
+        edge_dx, edge_dy, _ = rays.direction(np.concatenate([u - 0.5, u + 0.5]), np.concatenate([v, v]))
+        edge_azimuth = np.arctan2(edge_dy, edge_dx)
+        first, last = float(edge_azimuth.min()), float(edge_azimuth.max())
         step = (last - first) / (bins - 1)
         self._fan_first = first
         self._fan_step = step
         fan = first + step * np.arange(bins)
         self._fan_cos, self._fan_sin = np.cos(fan), np.sin(fan)
         self._pixel_bin = np.rint((azimuth - first) / step).astype(np.int32)
+        sub_bins = []
+        for offset in (-0.375, -0.125, 0.125, 0.375):
+            sdx, sdy, _ = rays.direction(u + offset, v)
+            sub_bins.append(np.clip(np.rint((np.arctan2(sdy, sdx) - first) / step), 0, bins - 1))
+        # Sorted by azimuth (column 0 is the left, the largest azimuth): first..last = low..high bin.
+        self._pixel_sub_bins = np.ascontiguousarray(np.sort(np.array(sub_bins), axis=0).astype(np.int32))
         self._wall_segments = wall_segments(track) if self.walls else np.zeros((0, 4))
 
     def _build_colours(self) -> None:
@@ -277,7 +285,8 @@ class CameraRenderer:
             self._slice_row, self._slice_forward, self._slice_side0, self._slice_step, self._slice_level,
             self._slice_weight, self._slice_sharpness, self._pixel_constant,
             self._wall_segments, self._fan_first, self._fan_step, self._fan_cos, self._fan_sin,
-            self._pixel_bin, self._pixel_slope, self._pixel_inv_slope_step, self._row_floor_far,
+            self._pixel_bin, self._pixel_sub_bins, self._pixel_slope, self._pixel_inv_slope_step,
+            self._row_floor_far,
             WALL_HEIGHT, WALL_TOP_FRACTION, self._wall_colours,
             self._object_colours, BOT_CHASSIS_FRACTION, LIGHT_AZIMUTH, self._sun, AMBIENT,
             rays.focal, rays.cx, rays.cy, rays.cos_pitch, rays.sin_pitch, rays.lens_height,
@@ -385,13 +394,28 @@ def _floor_pass(lens_x, lens_y, c, s, packed, distance_packed, materials, tex_of
 
 
 @njit(cache=True, fastmath=True, boundscheck=False, error_model="numpy")
+def _wall_cover(d, z0, slope, inv_step, top, cap_start):
+    """(coverage, cap share) of a pixel by a wall d metres away horizontally."""
+    z = z0 + slope * d
+    inv = inv_step / d
+    half = np.float32(0.5)
+    zero = np.float32(0.0)
+    one = np.float32(1.0)
+    cover = min(max((top - z) * inv + half, zero), one) * min(max(z * inv + half, zero), one)
+    return cover, min(max((z - cap_start) * inv + half, zero), one)
+
+
+@njit(cache=True, fastmath=True, boundscheck=False, error_model="numpy")
 def _wall_pass(lens_x, lens_y, yaw, wall_segments, fan_first, fan_step, fan_cos, fan_sin, wall_dist, wall_seg,
-               bin_dist, bin_shade, pixel_bin, pixel_slope, pixel_inv_slope_step, row_floor_far, lens_z,
-               wall_height, wall_top_fraction, wall_colours, sun, image, row_dist, row_shade, row_cap):
+               bin_dist, bin_shade, bin_jumps, pixel_bin, pixel_sub_bins, pixel_slope, pixel_inv_slope_step,
+               row_floor_far, lens_z, wall_height, wall_top_fraction, wall_colours, sun, image,
+               row_dist, row_shade, row_cap, row_mixed):
     """Walls over the floor: a distance per azimuth bin, then how much of each pixel they cover.
 
     A pixel sees the wall of its bin where the ray's height there, z = lens_z + slope * d, is
     between the floor and the wall top; coverage ramps over one pixel's height at each end.
+    Where the wall distance jumps inside a pixel (a wall's end in front of another), the
+    pixel averages four azimuths across its width instead.
     """
     wall_dist.fill(np.inf)
     cast_segments_polar(lens_x, lens_y, yaw, wall_segments, fan_first, fan_step, fan_cos, fan_sin,
@@ -412,31 +436,55 @@ def _wall_pass(lens_x, lens_y, yaw, wall_segments, fan_first, fan_step, fan_cos,
         bin_shade[b] = 0.75 + 0.25 * light
     if nearest == np.inf:
         return
+    bin_jumps[0] = 0
+    for b in range(wall_dist.shape[0] - 1):
+        d0 = bin_dist[b]
+        d1 = bin_dist[b + 1]
+        jump = (bin_shade[b] == 0.0) != (bin_shade[b + 1] == 0.0) or abs(d1 - d0) > 0.05 * min(d0, d1)
+        bin_jumps[b + 1] = bin_jumps[b] + (1 if jump else 0)
     channels = image.shape[0]
     width = row_dist.shape[0]
     cap_start = np.float32(wall_height * (1.0 - wall_top_fraction))
     top = np.float32(wall_height)
-    half = np.float32(0.5)
     zero = np.float32(0.0)
-    one = np.float32(1.0)
     for row in range(row_floor_far.shape[0]):
         if row_floor_far[row] <= nearest:
             break   # every floor point of this row (and the rows below) is nearer than any wall
         start = row * width
-        for col in range(width):
-            b = pixel_bin[start + col]
-            row_dist[col] = bin_dist[b]
-            row_shade[col] = bin_shade[b]
+        mixed = 0
         for col in range(width):
             p = start + col
-            d = row_dist[col]
-            z = np.float32(lens_z) + pixel_slope[p] * d
-            inv = pixel_inv_slope_step[p] / d
-            cover = min(max((top - z) * inv + half, zero), one) * min(max(z * inv + half, zero), one)
-            cap = min(max((z - cap_start) * inv + half, zero), one)
+            b = pixel_bin[p]
+            row_dist[col] = bin_dist[b]
+            row_shade[col] = bin_shade[b]
+            if bin_jumps[pixel_sub_bins[3, p]] != bin_jumps[pixel_sub_bins[0, p]]:
+                row_mixed[mixed] = col
+                mixed += 1
+        z0 = np.float32(lens_z)
+        for col in range(width):
+            p = start + col
+            cover, cap = _wall_cover(row_dist[col], z0, pixel_slope[p], pixel_inv_slope_step[p], top, cap_start)
             shade = row_shade[col]
             row_dist[col] = cover if shade > zero else zero
             row_cap[col] = shade * cap
+        for k in range(mixed):
+            col = row_mixed[k]
+            p = start + col
+            total = zero
+            shade_sum = zero
+            cap_sum = zero
+            for sub in range(4):
+                b = pixel_sub_bins[sub, p]
+                shade = bin_shade[b]
+                if shade == zero:
+                    continue
+                cover, cap = _wall_cover(bin_dist[b], z0, pixel_slope[p], pixel_inv_slope_step[p], top, cap_start)
+                total += cover
+                shade_sum += cover * shade
+                cap_sum += cover * shade * cap
+            row_dist[col] = total * np.float32(0.25)
+            row_shade[col] = shade_sum / total if total > zero else zero
+            row_cap[col] = cap_sum / total if total > zero else zero
         for ch in range(channels):
             base = wall_colours[0, ch]
             rise = wall_colours[1, ch] - base
@@ -468,7 +516,7 @@ def _render_batch(
     packed, distance_packed, materials, tex_off, tex_w, tex_h, tex_inv, tex_x0, tex_y0,
     slice_row, slice_forward, slice_side0, slice_step, slice_level, slice_weight, slice_sharpness, pixel_constant,
     wall_segments, fan_first, fan_step, fan_cos, fan_sin,
-    pixel_bin, pixel_slope, pixel_inv_slope_step, row_floor_far,
+    pixel_bin, pixel_sub_bins, pixel_slope, pixel_inv_slope_step, row_floor_far,
     wall_height, wall_top_fraction, wall_colours,
     object_colours, chassis_fraction, light_azimuth, sun, ambient,
     focal, cx, cy, cos_pitch, sin_pitch, lens_z,
@@ -493,6 +541,8 @@ def _render_batch(
     wall_seg = np.empty(fan_cos.shape[0], dtype=np.int64)
     bin_dist = np.empty(fan_cos.shape[0], dtype=np.float32)
     bin_shade = np.empty(fan_cos.shape[0], dtype=np.float32)
+    bin_jumps = np.empty(fan_cos.shape[0], dtype=np.int32)
+    mixed_cols = np.empty(width, dtype=np.int32)
 
     for n in range(n_frames):
         c = math.cos(poses[n, 2])
@@ -506,9 +556,9 @@ def _render_batch(
                         slice_sharpness, pixel_constant, image, index, frac_u, frac_v, quad, value, cover)
             if has_walls:
                 _wall_pass(lens_x, lens_y, poses[n, 2], wall_segments, fan_first, fan_step, fan_cos, fan_sin,
-                           wall_dist, wall_seg, bin_dist, bin_shade, pixel_bin, pixel_slope, pixel_inv_slope_step,
-                           row_floor_far, lens_z, wall_height, wall_top_fraction, wall_colours, sun, image,
-                           frac_u, frac_v, value)
+                           wall_dist, wall_seg, bin_dist, bin_shade, bin_jumps, pixel_bin, pixel_sub_bins,
+                           pixel_slope, pixel_inv_slope_step, row_floor_far, lens_z, wall_height,
+                           wall_top_fraction, wall_colours, sun, image, frac_u, frac_v, value, mixed_cols)
             if obj_end[n] > obj_begin[n]:
                 draw_objects(objects, obj_begin[n], obj_end[n], lens_x, lens_y, lens_z, c, s, focal, cx, cy,
                              cos_pitch, sin_pitch, has_walls, wall_dist, pixel_bin, pixel_slope, wall_height,
