@@ -118,7 +118,9 @@ class _Config:
         render_mode: str | None = None,
         seed: int | None = None,
     ):
-        self.track = load_track(track)  # its direction is set by `reverse`
+        if isinstance(track, Track) and track.is_reversed:
+            reverse = True  # a Track handed over already reversed keeps its direction
+        self.track = load_track(track)  # the forward direction; `reverse` picks the one driven
         self.camera, self.lidar = validate_sensors(list(sensors) if not isinstance(sensors, str) else sensors)
         self.sensor_names = [s for s in (self.camera, self.lidar) if s is not None]
         self.lidar_config = validate_lidar_config(lidar_config)
@@ -429,22 +431,20 @@ def _batch_infos(infos: list[dict], num_envs: int, rows: Sequence[int] | None = 
     """
     out: dict[str, Any] = {}
     first = infos[0] if infos else {}
-    if rows is None and len(infos) == num_envs and all(info.keys() == first.keys() for info in infos):
+    keys = tuple(first)
+    if rows is None and len(infos) == num_envs and all(tuple(info) == keys for info in infos):
         # The common case (every car stepped, none reset): whole columns at once, one shared
         # read-only mask. Every info of ours has a fixed type per key.
         everywhere = np.ones(num_envs, dtype=bool)
         everywhere.flags.writeable = False
         for key, sample in first.items():
-            values = [info[key] for info in infos]
             kind = type(sample)
             if kind is float or kind is int or kind is bool:
-                out[key] = np.array(values, dtype=_DTYPES[kind])
+                out[key] = np.array([info[key] for info in infos], dtype=_DTYPES[kind])
             else:
                 column = np.empty(num_envs, dtype=object)
-                column[:] = values if kind is not dict and kind is not list and kind is not tuple else None
-                if kind is dict or kind is list or kind is tuple:
-                    for i, v in enumerate(values):
-                        column[i] = v
+                for i, info in enumerate(infos):
+                    column[i] = info[key]
                 out[key] = column
             out["_" + key] = everywhere
         return out
