@@ -10,6 +10,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import deepracer_sim
+import deepracer_sim.env
 from deepracer_control.action_space import ActionSpaceError, ContinuousActionSpace, discrete_from_garage
 from deepracer_sim.env import DeepRacerEnv, make_vector_env
 from deepracer_sim.objects import ObjectConfigError
@@ -36,6 +37,11 @@ def test_registered_as_deepracer_v0():
     obs, info = env.reset(seed=3)
     assert set(obs) == {"LIDAR"} and info["track"] == "beginner_oval"
     env.close()
+    vector = gym.make_vec(deepracer_sim.ENV_ID, num_envs=2, sensors=["LIDAR"])
+    assert isinstance(vector.unwrapped, deepracer_sim.env.DeepRacerVectorEnv) and vector.num_envs == 2
+    obs, _ = vector.reset(seed=1)
+    assert obs["LIDAR"].shape == (2, 64)
+    vector.close()
 
 
 def test_importing_the_package_stays_light():
