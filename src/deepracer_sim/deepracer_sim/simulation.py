@@ -184,7 +184,6 @@ class RaceSimulation:
         self.steps = 0.0
         self.phase = PHASE_PREPARE
         self.prev_progress = 0.0
-        self.progress = 0.0
         self.reset_count = 0
         self.pause_remaining = 0.0
         self.lap_count = 0
