@@ -39,7 +39,7 @@ def ring_edges(*rings: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.vstack(edges))
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, error_model="numpy")
 def project_point(px, py, points, cum):
     """Closest point of a polyline to (px, py).
 
@@ -76,7 +76,7 @@ def project_point(px, py, points, cum):
     return best_s, math.sqrt(best_d2), best_x, best_y, best_i
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def interpolate(points, cum, s):
     """Point at arc length s (clamped to the polyline) and the index of its segment."""
     n = points.shape[0]
@@ -99,7 +99,7 @@ def interpolate(points, cum, s):
     return x, y, lo
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def point_in_polygon(px, py, edges):
     inside = False
     for k in range(edges.shape[0]):
@@ -114,7 +114,7 @@ def point_in_polygon(px, py, edges):
     return inside
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def points_in_polygon(xy, edges):
     out = np.empty(xy.shape[0], dtype=np.bool_)
     for i in range(xy.shape[0]):
@@ -122,7 +122,7 @@ def points_in_polygon(xy, edges):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def project_points(xy, points, cum):
     """Vectorised project_point: (M,) arc lengths, (M,) distances, (M, 2) closest points."""
     m = xy.shape[0]
@@ -134,7 +134,7 @@ def project_points(xy, points, cum):
     return s, d, c
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rectangle_corners(x, y, yaw, length, width):
     """(4, 2) corners of a rectangle centred on (x, y) with its length along yaw."""
     c = math.cos(yaw)
@@ -151,7 +151,7 @@ def rectangle_corners(x, y, yaw, length, width):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def any_corner_inside(corners, ox, oy, oyaw, olength, owidth):
     """True when any of `corners` lies strictly inside the oriented rectangle (ox, oy, oyaw, olength, owidth)."""
     c = math.cos(oyaw)
@@ -166,7 +166,7 @@ def any_corner_inside(corners, ox, oy, oyaw, olength, owidth):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def track_state(bx, by, yaw, front_offset, wheel_offsets, centre, centre_cum, inner, inner_cum, outer, outer_cum,
                 road_edges):
     """Everything the reward params need from the track for one car pose, in one call.
