@@ -100,28 +100,37 @@ def _fill_polygon(cam, hard, count, colour, image, width, height, focal, cx, cy,
     col_min = max(int(math.floor(x_lo - 1.0)), 0)
     col_max = min(int(math.ceil(x_hi + 1.0)), width - 1)
     channels = image.shape[0]
+    # Per edge, the column where a*(col + 0.5) + b*yc + e + margin = 0 is base + slope * yc:
+    # inside lies at or after it for a > 0 (a lower bound on col), at or before it for a < 0.
+    bound_base = np.empty(_MAX_VERTICES)
+    bound_slope = np.empty(_MAX_VERTICES)
+    kind = np.empty(_MAX_VERTICES, dtype=np.int64)    # 1 lower bound, -1 upper bound, 0 horizontal
+    for i in range(n_out):
+        a = edges[i, 0]
+        margin = 0.0 if scratch_hard[i] else 0.5
+        if abs(a) < 1e-12:
+            kind[i] = 0
+            bound_base[i] = edges[i, 2] + margin
+            bound_slope[i] = edges[i, 1]
+        else:
+            kind[i] = 1 if a > 0.0 else -1
+            bound_base[i] = -(edges[i, 2] + margin) / a - 0.5
+            bound_slope[i] = -edges[i, 1] / a
     for row in range(row0, row1 + 1):
         yc = row + 0.5
         # Columns where the pixel centre is inside every hard edge and within half a pixel
         # of every soft one.
         lo = float(col_min)
         hi = float(col_max)
-        empty = False
         for i in range(n_out):
-            a = edges[i, 0]
-            margin = 0.0 if scratch_hard[i] else 0.5
-            rest = edges[i, 1] * yc + edges[i, 2] + margin
-            if abs(a) < 1e-12:
-                if rest < 0.0:
-                    empty = True
-                    break
-                continue
-            bound = -rest / a - 0.5          # column index where a*(col + 0.5) + rest = 0
-            if a > 0.0:
+            bound = bound_base[i] + bound_slope[i] * yc
+            if kind[i] > 0:
                 lo = max(lo, math.ceil(bound))
-            else:
+            elif kind[i] < 0:
                 hi = min(hi, math.floor(bound))
-        if empty or lo > hi:
+            elif bound < 0.0:
+                hi = -1.0
+        if lo > hi:
             continue
         c0 = int(lo)
         n_cols = int(hi) - c0 + 1
@@ -130,9 +139,18 @@ def _fill_polygon(cam, hard, count, colour, image, width, height, focal, cx, cy,
         for i in range(n_out):
             if scratch_hard[i]:
                 continue
+            # Coverage by this edge, a + k * slope at column c0 + k, is below 1 only within
+            # about a pixel of the edge: visit just those columns.
             a = edges[i, 0]
             rest = edges[i, 1] * yc + edges[i, 2] + 0.5 + a * (c0 + 0.5)
-            for k in range(n_cols):
+            k_lo, k_hi = 0, n_cols - 1
+            if a > 1e-12:
+                k_hi = min(k_hi, int(math.ceil((1.0 - rest) / a)))
+            elif a < -1e-12:
+                k_lo = max(k_lo, int(math.floor((1.0 - rest) / a)))
+            elif rest >= 1.0:
+                continue    # a horizontal edge more than a pixel away
+            for k in range(k_lo, k_hi + 1):
                 coverage[k] *= min(max(rest + a * k, 0.0), 1.0)
         row_start = row * width + c0
         if wall_check:
@@ -144,7 +162,7 @@ def _fill_polygon(cam, hard, count, colour, image, width, height, focal, cx, cy,
                     if 0.0 <= z <= wall_height:
                         coverage[k] = 0.0
         for ch in range(channels):
-            value = colour[ch]
+            value = np.float32(colour[ch])
             target = image[ch, row_start:row_start + n_cols]
             for k in range(n_cols):
                 target[k] += (value - target[k]) * coverage[k]
@@ -174,7 +192,7 @@ def draw_objects(objects, j0, j1, lens_x, lens_y, lens_z, c, s, focal, cx, cy, c
     colour = np.empty(channels)
     scratch_xy = np.empty((_MAX_VERTICES, 2))
     scratch_hard = np.zeros(_MAX_VERTICES, dtype=np.bool_)
-    coverage = np.empty(width + 2)
+    coverage = np.empty(width + 2, dtype=np.float32)
     bands = np.empty((2, 3))   # z0, z1, colour part
 
     for k in order:
