@@ -211,6 +211,17 @@ def test_walls_rise_above_the_horizon(reinvent, mono):
     assert WALL_HEIGHT > g.CAMERA_OFFSET_XYZ[2]
 
 
+def test_far_from_the_track_shows_carpet_and_sky(reinvent):
+    # Regression: with no wall in view every azimuth bin is empty (inf); this once crashed.
+    for walls in (False, True):
+        frames = CameraRenderer(reinvent, walls=walls).render(np.array([[100.0, 100.0, 0.3], [1e4, -1e4, 2.0]]))
+        floor = frames[:, 40:, :, 0].astype(int)
+        # nothing but carpet, fading a little into the haze towards the horizon
+        assert np.all(floor.max(axis=2) - floor.min(axis=2) <= 1)
+        assert np.abs(floor - floor[0, -1, 0]).max() <= 6
+        assert np.abs(frames[0].astype(int) - frames[1].astype(int)).max() <= 3
+
+
 def test_noise_only_with_a_seed_and_reproducible(reinvent, mono):
     pose = STRAIGHT[None]
     assert np.array_equal(mono.render(pose), mono.render(pose))

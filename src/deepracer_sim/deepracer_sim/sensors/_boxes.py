@@ -14,12 +14,14 @@ import math
 import numpy as np
 from numba import njit
 
+from deepracer_sim.sensors._kernels import FASTMATH
+
 NEAR_PLANE = 0.02          # m in front of the lens; geometry closer than this is clipped
 MAX_DRAW_DISTANCE = 30.0   # m; objects further away cover less than a pixel anyway
 _MAX_VERTICES = 8
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _to_camera(wx, wy, wz, lens_x, lens_y, lens_z, c, s, cos_pitch, sin_pitch):
     """World point -> (forward, left, up) in the camera's axes."""
     rx = wx - lens_x
@@ -30,7 +32,7 @@ def _to_camera(wx, wy, wz, lens_x, lens_y, lens_z, c, s, cos_pitch, sin_pitch):
     return ax * cos_pitch - rz * sin_pitch, ay, ax * sin_pitch + rz * cos_pitch
 
 
-@njit(cache=True, fastmath=True, boundscheck=False)
+@njit(cache=True, fastmath=FASTMATH, boundscheck=False)
 def _fill_polygon(cam, hard, count, colour, image, width, height, focal, cx, cy,
                   wall_check, wall_dist, pixel_bin, pixel_slope, lens_z, wall_height, object_distance,
                   scratch_xy, scratch_hard, coverage):
@@ -168,7 +170,7 @@ def _fill_polygon(cam, hard, count, colour, image, width, height, focal, cx, cy,
                 target[k] += (value - target[k]) * coverage[k]
 
 
-@njit(cache=True, fastmath=True, boundscheck=False)
+@njit(cache=True, fastmath=FASTMATH, boundscheck=False)
 def draw_objects(objects, j0, j1, lens_x, lens_y, lens_z, c, s, focal, cx, cy, cos_pitch, sin_pitch,
                  wall_check, wall_dist, pixel_bin, pixel_slope, wall_height,
                  object_colours, chassis_fraction, light_azimuth, ambient, image, width, height):

@@ -11,9 +11,12 @@ import numpy as np
 from numba import njit
 
 TWO_PI = 2.0 * math.pi
+# Every fast-math licence except "no NaNs" and "no infinities": the kernels use inf as
+# "nothing hit", and with those two flags LLVM may fold `d == inf` to False.
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-@njit(cache=True, fastmath=True)
+@njit(cache=True, fastmath=FASTMATH)
 def _wrap_pi(angle):
     return (angle + math.pi) % TWO_PI - math.pi
 

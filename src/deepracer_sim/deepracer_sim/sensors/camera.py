@@ -27,7 +27,7 @@ from numba import njit
 
 from deepracer_sim.sensors import geometry as g
 from deepracer_sim.sensors._boxes import draw_objects
-from deepracer_sim.sensors._kernels import cast_segments_polar
+from deepracer_sim.sensors._kernels import FASTMATH, cast_segments_polar
 from deepracer_sim.sensors.scene import (
     OBJECT_KIND_BOT_CAR,
     OBJECT_KIND_BOX,
@@ -296,7 +296,7 @@ class CameraRenderer:
         return out
 
 
-@njit(cache=True, fastmath=True, boundscheck=False, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
 def _bilinear(quads, frac_u, frac_v, out):
     """out[col] = bilinear blend of the four bytes packed in quads[col]."""
     for col in range(out.shape[0]):
@@ -311,7 +311,7 @@ def _bilinear(quads, frac_u, frac_v, out):
         out[col] = low + (high - low) * frac_v[col]
 
 
-@njit(cache=True, fastmath=True, boundscheck=False, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
 def _floor_pass(lens_x, lens_y, c, s, packed, distance_packed, materials, tex_off, tex_w, tex_h, tex_inv,
                 tex_x0, tex_y0, slice_row, slice_forward, slice_side0, slice_step, slice_level, slice_weight,
                 slice_sharpness, pixel_constant, image, index, frac_u, frac_v, quad, value, cover):
@@ -393,7 +393,7 @@ def _floor_pass(lens_x, lens_y, c, s, packed, distance_packed, materials, tex_of
                 target[col] += weight * value[col]
 
 
-@njit(cache=True, fastmath=True, boundscheck=False, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
 def _wall_cover(d, z0, slope, inv_step, top, cap_start):
     """(coverage, cap share) of a pixel by a wall d metres away horizontally."""
     z = z0 + slope * d
@@ -405,7 +405,7 @@ def _wall_cover(d, z0, slope, inv_step, top, cap_start):
     return cover, min(max((z - cap_start) * inv + half, zero), one)
 
 
-@njit(cache=True, fastmath=True, boundscheck=False, error_model="numpy")
+@njit(cache=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
 def _wall_pass(lens_x, lens_y, yaw, wall_segments, fan_first, fan_step, fan_cos, fan_sin, wall_dist, wall_seg,
                bin_dist, bin_shade, bin_jumps, pixel_bin, pixel_sub_bins, pixel_slope, pixel_inv_slope_step,
                row_floor_far, lens_z, wall_height, wall_top_fraction, wall_colours, sun, image,
@@ -494,7 +494,7 @@ def _wall_pass(lens_x, lens_y, yaw, wall_segments, fan_first, fan_step, fan_cos,
                 target[col] += (colour - target[col]) * row_dist[col]
 
 
-@njit(cache=True, fastmath=True, boundscheck=False)
+@njit(cache=True, fastmath=FASTMATH, boundscheck=False)
 def _quantise(image, noise, noise_start, add_noise, frame, first_channel):
     """Round image (channels, pixels) into frame (pixels, all channels) as uint8."""
     channels = image.shape[0]
@@ -510,7 +510,7 @@ def _quantise(image, noise, noise_start, add_noise, frame, first_channel):
                 frame[p, out_ch] = np.uint8(min(max(image[ch, p] + 0.5, 0.0), 255.0))
 
 
-@njit(cache=True, fastmath=True, boundscheck=False)
+@njit(cache=True, fastmath=FASTMATH, boundscheck=False)
 def _render_batch(
     poses, lenses, objects, obj_begin, obj_end,
     packed, distance_packed, materials, tex_off, tex_w, tex_h, tex_inv, tex_x0, tex_y0,

@@ -4,7 +4,11 @@ One place for these numbers because the renderer, the LIDAR caster, the ROS node
 TF frames, LaserScan) and the Gazebo model generator must all agree on them.
 
 Frames follow ROS REP 103: base_link has x forward, y left, z up, and sits on the floor
-(the URDF puts the wheel bottoms within a few millimetres of base_link's height).
+(the URDF puts the wheel bottoms within a few millimetres of base_link's height), so the
+lens is CAMERA_OFFSET_XYZ[2] above the floor and the LIDAR scans at LIDAR_OFFSET_XYZ[2].
+The camera frame is the lens, x along the optical axis, pitched CAMERA_PITCH down about y;
+the LIDAR frame is yawed by LIDAR_MOUNT_YAW, and its rays are LIDAR_ANGLE_MIN +
+i * LIDAR_ANGLE_INCREMENT in that frame (what a LaserScan carries).
 """
 from __future__ import annotations
 
@@ -52,9 +56,13 @@ def camera_focal_length(width: int = IMAGE_WIDTH) -> float:
 
 
 def camera_intrinsics(width: int = IMAGE_WIDTH, height: int = IMAGE_HEIGHT) -> np.ndarray:
-    """3x3 K matrix as sensor_msgs/CameraInfo wants it (principal point at the image centre)."""
+    """3x3 K matrix for sensor_msgs/CameraInfo.
+
+    The optical axis passes through the middle of the image. CameraInfo (like OpenCV) puts
+    pixel centres at integer coordinates, so the middle of a 160-wide image is x = 79.5.
+    """
     f = camera_focal_length(width)
-    return np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
+    return np.array([[f, 0.0, (width - 1) / 2.0], [0.0, f, (height - 1) / 2.0], [0.0, 0.0, 1.0]])
 
 
 def camera_vertical_fov(width: int = CAMERA_NATIVE_WIDTH, height: int = CAMERA_NATIVE_HEIGHT) -> float:
