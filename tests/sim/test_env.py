@@ -319,3 +319,18 @@ def test_reward_file_template_from_the_docs_runs(tmp_path):
     rewards = [env.step(7)[1] for _ in range(20)]  # straight ahead along the start straight's centre line
     assert rewards[0] == 0.0  # prepare
     assert rewards[1:] == pytest.approx([1.0] * 19, abs=1e-6)
+
+
+def test_benchmark_runs_and_reports_every_figure(tmp_path, capsys):
+    import json
+
+    from deepracer_sim import bench
+
+    out = tmp_path / "bench.json"
+    assert bench.main(["--runs", "1", "--steps", "16", "--repeat", "8", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    figures = json.loads(out.read_text())
+    for name in ("camera env, single", "camera env, vectorised x8 (aggregate)", "LIDAR-only env, single"):
+        assert name in printed and figures[name]["cpu_median"] > 0
+    assert set(figures["parts_us"]) >= {"physics (one 1/15 s step)", "params (geometry + dict)",
+                                        "camera render, 1 frame"}

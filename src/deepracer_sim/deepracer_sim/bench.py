@@ -58,7 +58,7 @@ def _time_call(function, repeat: int = 2000) -> float:
     return statistics.median(samples)
 
 
-def breakdown(track_name: str) -> dict[str, float]:
+def breakdown(track_name: str, repeat: int = 2000) -> dict[str, float]:
     """Microseconds per call of each part of a step."""
     from deepracer_sim.car import Car
     from deepracer_sim.params import ParamsBuilder, copy_params
@@ -87,13 +87,16 @@ def breakdown(track_name: str) -> dict[str, float]:
             sim.reset()
 
     return {
-        "physics (one 1/15 s step)": _time_call(lambda: car.drive(5.0, 1.0, 1 / 15)),
-        "params (geometry + dict)": _time_call(lambda: builder.build(x, y, yaw, 0.0, 1.0, 0.0, 0.0, 2.0)),
-        "reward call (copy + checks)": _time_call(lambda: call_reward(centre_line_reward, copy_params(params), 2)),
-        "simulation step without sensors": _time_call(sim_step),
-        "camera render, 1 frame": _time_call(lambda: camera.render(one), 500),
-        "camera render, 8 frames in one call (per frame)": _time_call(lambda: camera.render(eight), 100) / 8,
-        "lidar scan + observation, 1 car": _time_call(lambda: lidar_observation(lidar.scan(one), "LIDAR"), 500),
+        "physics (one 1/15 s step)": _time_call(lambda: car.drive(5.0, 1.0, 1 / 15), repeat),
+        "params (geometry + dict)": _time_call(lambda: builder.build(x, y, yaw, 0.0, 1.0, 0.0, 0.0, 2.0), repeat),
+        "reward call (copy + checks)": _time_call(lambda: call_reward(centre_line_reward, copy_params(params), 2),
+                                                  repeat),
+        "simulation step without sensors": _time_call(sim_step, repeat),
+        "camera render, 1 frame": _time_call(lambda: camera.render(one), max(repeat // 4, 1)),
+        "camera render, 8 frames in one call (per frame)": _time_call(lambda: camera.render(eight),
+                                                                      max(repeat // 20, 1)) / 8,
+        "lidar scan + observation, 1 car": _time_call(lambda: lidar_observation(lidar.scan(one), "LIDAR"),
+                                                      max(repeat // 4, 1)),
     }
 
 
@@ -102,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--track", default="crescent_loop")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (median reported)")
     parser.add_argument("--steps", type=int, default=3000, help="environment steps per run (per car when vectorised)")
+    parser.add_argument("--repeat", type=int, default=2000, help="calls per batch in the per-part timings")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     from deepracer_sim.env import DeepRacerEnv, make_vector_env
@@ -125,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                          "cpu_median": statistics.median(cpu), "cpu_runs": cpu}
         print(f"  {name:40s} {statistics.median(wall):12,.0f} {statistics.median(cpu):12,.0f}")
     print("per part, CPU microseconds per call:")
-    parts = breakdown(track)
+    parts = breakdown(track, args.repeat)
     for name, micros in parts.items():
         print(f"  {name:48s} {micros:8.1f}")
     results["parts_us"] = parts
