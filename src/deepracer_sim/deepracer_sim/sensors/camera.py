@@ -314,7 +314,7 @@ def _bilinear(quads, frac_u, frac_v, out):
 @njit(cache=True, fastmath=FASTMATH, boundscheck=False, error_model="numpy")
 def _floor_pass(lens_x, lens_y, c, s, packed, distance_packed, materials, tex_off, tex_w, tex_h, tex_inv,
                 tex_x0, tex_y0, slice_row, slice_forward, slice_side0, slice_step, slice_level, slice_weight,
-                slice_sharpness, pixel_constant, image, index, frac_u, frac_v, quad, value, cover):
+                slice_sharpness, pixel_constant, image, index, frac_u, frac_v, quad, quad2, value, cover):
     """Floor and sky into image (channels, pixels).
 
     Each row slice is a few simple loops (coordinates, texture reads, blend) rather than one:
@@ -359,19 +359,18 @@ def _floor_pass(lens_x, lens_y, c, s, packed, distance_packed, materials, tex_of
         sharpness = slice_sharpness[j]
         if sharpness > 0.0:
             offset = np.float32(0.5) + np.float32(128.0) * sharpness
-            for field in range(2):
-                plane = distance_packed[field]
-                for col in range(width):
-                    quad[col] = plane[index[col]]
-                _bilinear(quad, frac_u, frac_v, value)
-                layer = cover[field]
-                for col in range(width):
-                    layer[col] = min(max(offset - sharpness * value[col], np.float32(0.0)), np.float32(1.0))
-                if field == 0:
-                    # Which paint: border lines lie near the track edge, dashes deep inside.
-                    for col in range(width):
-                        cover[2, col] = min(max((value[col] - paint_split) * np.float32(0.1), np.float32(0.0)),
-                                            np.float32(1.0))
+            for col in range(width):
+                both = distance_packed[index[col]]
+                quad[col] = np.uint32(both & np.uint64(0xFFFFFFFF))
+                quad2[col] = np.uint32(both >> np.uint64(32))
+            _bilinear(quad, frac_u, frac_v, value)
+            for col in range(width):
+                cover[0, col] = min(max(offset - sharpness * value[col], np.float32(0.0)), np.float32(1.0))
+                # Which paint: border lines lie near the track edge, dashes deep inside.
+                cover[2, col] = min(max((value[col] - paint_split) * np.float32(0.1), np.float32(0.0)), np.float32(1.0))
+            _bilinear(quad2, frac_u, frac_v, value)
+            for col in range(width):
+                cover[1, col] = min(max(offset - sharpness * value[col], np.float32(0.0)), np.float32(1.0))
             for ch in range(channels):
                 carpet = materials[0, ch]
                 asphalt = materials[1, ch]
@@ -499,15 +498,25 @@ def _quantise(image, noise, noise_start, add_noise, frame, first_channel):
     """Round image (channels, pixels) into frame (pixels, all channels) as uint8."""
     channels = image.shape[0]
     pixels = image.shape[1]
+    half = np.float32(0.5)
+    low = np.float32(0.0)
+    high = np.float32(255.0)
+    if frame.shape[1] == 1 and not add_noise:
+        # Mono: a unit-stride loop, which compiles to SIMD code.
+        flat = frame.reshape(pixels)
+        source = image[0]
+        for p in range(pixels):
+            flat[p] = np.uint8(min(max(source[p] + half, low), high))
+        return
     for ch in range(channels):
         out_ch = first_channel + ch
         if add_noise:
             start = noise_start + ch * pixels
             for p in range(pixels):
-                frame[p, out_ch] = np.uint8(min(max(image[ch, p] + noise[start + p] + 0.5, 0.0), 255.0))
+                frame[p, out_ch] = np.uint8(min(max(image[ch, p] + noise[start + p] + half, low), high))
         else:
             for p in range(pixels):
-                frame[p, out_ch] = np.uint8(min(max(image[ch, p] + 0.5, 0.0), 255.0))
+                frame[p, out_ch] = np.uint8(min(max(image[ch, p] + half, low), high))
 
 
 @njit(cache=True, fastmath=FASTMATH, boundscheck=False)
@@ -535,6 +544,7 @@ def _render_batch(
     frac_u = np.empty(width, dtype=np.float32)
     frac_v = np.empty(width, dtype=np.float32)
     quad = np.empty(width, dtype=np.uint32)
+    quad2 = np.empty(width, dtype=np.uint32)
     value = np.empty(width, dtype=np.float32)
     cover = np.empty((3, width), dtype=np.float32)
     wall_dist = np.empty(fan_cos.shape[0], dtype=np.float64)
@@ -553,7 +563,7 @@ def _render_batch(
             lens_y = poses[n, 1] + s * lenses[cam, 0] + c * lenses[cam, 1]
             _floor_pass(lens_x, lens_y, c, s, packed, distance_packed, materials, tex_off, tex_w, tex_h, tex_inv,
                         tex_x0, tex_y0, slice_row, slice_forward, slice_side0, slice_step, slice_level, slice_weight,
-                        slice_sharpness, pixel_constant, image, index, frac_u, frac_v, quad, value, cover)
+                        slice_sharpness, pixel_constant, image, index, frac_u, frac_v, quad, quad2, value, cover)
             if has_walls:
                 _wall_pass(lens_x, lens_y, poses[n, 2], wall_segments, fan_first, fan_step, fan_cos, fan_sin,
                            wall_dist, wall_seg, bin_dist, bin_shade, bin_jumps, pixel_bin, pixel_sub_bins,

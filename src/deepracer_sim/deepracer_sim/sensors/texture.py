@@ -61,8 +61,9 @@ class FloorTexture:
     inv_texel: np.ndarray     # (L,) texels per metre
     origin: tuple[float, float]  # world (x, y) of the texture's lower-left corner
     base_texel: float
-    distance_packed: np.ndarray  # (2, T0) uint32 packed like `packed`, on level 0's grid:
-                                 # asphalt, paint; byte = 128 + distance / SDF_STEP
+    distance_packed: np.ndarray  # (T0,) uint64 on level 0's grid: the asphalt field packed like
+                                 # `packed` in the low 32 bits, the paint field in the high 32;
+                                 # byte = 128 + distance / SDF_STEP. One load per pixel reads both.
     materials: np.ndarray        # (4, C) float32 colours of carpet, asphalt, border line, dash
 
     @property
@@ -282,7 +283,8 @@ def build_floor_texture(track: Any, rgb: bool) -> FloorTexture:
     if not rgb:
         materials = (materials @ np.asarray(LUMA_WEIGHTS))[:, None]
     return FloorTexture(
-        distance_packed=np.ascontiguousarray(np.stack([_pack_neighbours(f).ravel() for f in field_bytes])),
+        distance_packed=(_pack_neighbours(field_bytes[0]).ravel().astype(np.uint64)
+                         | (_pack_neighbours(field_bytes[1]).ravel().astype(np.uint64) << np.uint64(32))),
         materials=materials.astype(np.float32),
         data=np.ascontiguousarray(data),
         packed=np.ascontiguousarray(packed),
