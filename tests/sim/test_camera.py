@@ -197,6 +197,11 @@ def test_batch_equals_single_frames_and_per_pose_objects(mono):
         assert np.array_equal(batch[i], render_one(mono, pose, objects[i]))
     shared = mono.render(poses, objects[0])
     assert np.array_equal(shared[0], batch[0]) and not np.array_equal(shared[1], batch[1])
+    # Per-pose sets may differ in size when given as a list.
+    ragged = mono.render(poses, [objects[0], np.zeros((0, 7)), np.concatenate([objects[2], objects[1]])])
+    assert np.array_equal(ragged[0], batch[0])
+    assert np.array_equal(ragged[1], render_one(mono, poses[1]))
+    assert np.array_equal(ragged[2], render_one(mono, poses[2], np.concatenate([objects[2], objects[1]])))
 
 
 def test_walls_rise_above_the_horizon(reinvent, mono):
@@ -243,7 +248,8 @@ def test_noise_only_with_a_seed_and_reproducible(reinvent, mono):
         (np.zeros((1, 3)), np.array([[0, 0, 0, 0.4, 0.3, 0.25, 2]]), "kind"),
         (np.zeros((1, 3)), np.array([[0, 0, 0, 0.4, -0.3, 0.25, 0]]), "height <= 0"),
         (np.zeros((1, 3)), np.array([[0, np.inf, 0, 0.4, 0.3, 0.25, 0]]), "not finite"),
-        (np.zeros((2, 3)), np.zeros((3, 1, 7)), "one set per pose"),
+        (np.zeros((2, 3)), np.zeros((3, 1, 7)), "one per pose"),
+        (np.zeros((2, 3)), [np.zeros((0, 7)), np.zeros((1, 6))], r"objects\[1\]: objects must have shape"),
     ],
 )
 def test_bad_input_raises_clear_errors(mono, poses, objects, message):

@@ -265,8 +265,9 @@ class CameraRenderer:
     def render(self, poses: Any, objects: Any = None) -> np.ndarray:
         """Frames for each pose: uint8 (N, 120, 160, channels).
 
-        objects: (M, 7) [x, y, yaw, length, width, height, kind] seen by every pose, or
-        (N, M, 7) one set per pose; kind 0 = box obstacle, 1 = bot car. None = no objects.
+        objects: (M, 7) [x, y, yaw, length, width, height, kind] seen by every pose, or one
+        set per pose as (N, M, 7) or a list of N (M_i, 7) arrays; kind 0 = box obstacle,
+        1 = bot car. None or (0, 7) = no objects.
         """
         poses = validate_poses(poses)
         flat, begin, end = flatten_objects(objects, len(poses))

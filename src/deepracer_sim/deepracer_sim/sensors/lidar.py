@@ -56,9 +56,9 @@ class Lidar:
     def scan(self, poses: Any, objects: Any = None) -> np.ndarray:
         """(N, 64) float32 ranges in metres from the LIDAR origin.
 
-        objects: (M, 7) shared by every pose, or (N, M, 7) one set per pose (e.g. one per
-        vectorised environment). Returns inf where no surface is within 12 m; hits closer
-        than 0.15 m are reported as 0.15 m.
+        objects: (M, 7) shared by every pose, or one set per pose (e.g. one per vectorised
+        environment) as (N, M, 7) or a list of N (M_i, 7) arrays. Returns inf where no surface
+        is within 12 m; hits closer than 0.15 m are reported as 0.15 m.
         """
         poses = validate_poses(poses)
         objects, begin, end = flatten_objects(objects, len(poses))

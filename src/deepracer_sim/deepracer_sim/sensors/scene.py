@@ -128,26 +128,33 @@ def wall_segments(track: Any, offset: float = WALL_OFFSET) -> np.ndarray:
 
 def split_objects(objects: Any, count: int) -> tuple[np.ndarray | None, list[np.ndarray] | None]:
     """Objects shared by all `count` poses ((M, 7) -> (array, None)) or one set per pose
-    ((N, M, 7) -> (None, [N arrays])), each validated."""
-    if objects is not None:
+    ((N, M, 7), or a list of N (M_i, 7) arrays whose counts may differ -> (None, [N arrays])),
+    each validated."""
+    if objects is None:
+        return _NO_OBJECTS, None
+    if isinstance(objects, (list, tuple)) and objects and all(np.ndim(o) == 2 for o in objects):
+        sets_in = list(objects)
+    else:
         array = np.asarray(objects, dtype=np.float64)
-        if array.ndim == 3:
-            if array.shape[0] != count:
-                raise ValueError(f"objects of shape {array.shape} give one set per pose but there are {count} poses")
-            sets = []
-            for i in range(count):
-                try:
-                    sets.append(validate_objects(array[i]))
-                except ValueError as error:
-                    raise ValueError(f"objects[{i}]: {error}") from None
-            return None, sets
-    return validate_objects(objects), None
+        if array.ndim != 3:
+            return validate_objects(array), None
+        sets_in = list(array)
+    if len(sets_in) != count:
+        raise ValueError(f"objects give {len(sets_in)} sets (one per pose) but there are {count} poses")
+    sets = []
+    for i, one in enumerate(sets_in):
+        try:
+            sets.append(validate_objects(one))
+        except ValueError as error:
+            raise ValueError(f"objects[{i}]: {error}") from None
+    return None, sets
 
 
 def flatten_objects(objects: Any, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Objects for `count` poses as one (K, 7) array plus, per pose, the [begin, end) rows it sees.
 
-    Accepts (M, 7) (every pose sees the same objects), (N, M, 7) (one set per pose) or None.
+    Accepts (M, 7) (every pose sees the same objects), (N, M, 7) or a list of N (M_i, 7)
+    arrays (one set per pose), or None.
     """
     shared, per_pose = split_objects(objects, count)
     if per_pose is None:
