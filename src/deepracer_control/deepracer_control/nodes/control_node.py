@@ -24,7 +24,6 @@ DDS type).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
@@ -61,18 +60,6 @@ PARAMETERS = {
 
 class ControlError(ValueError):
     """An action that cannot be mapped to a servo command."""
-
-
-def metadata_path(model_path: str) -> Path:
-    """model_metadata.json of a model: the path itself when it names the file, else the one in a car-style
-    folder (model_metadata.json beside model.onnx) or in a training model folder (model/model_metadata.json)."""
-    path = Path(model_path).expanduser()
-    if path.suffix == ".json":
-        return path
-    for candidate in (path / "model_metadata.json", path / "model" / "model_metadata.json"):
-        if candidate.is_file():
-            return candidate
-    return path / "model_metadata.json"
 
 
 class ControlNode(Node):
@@ -148,7 +135,7 @@ class ControlNode(Node):
                 self._load_model_path(parameter.value)
 
     def _load_model_path(self, model_path: str) -> None:
-        path = metadata_path(model_path)
+        path = rc.find_model_metadata(model_path)
         try:
             metadata = ModelMetadata.load(path)
         except ModelMetadataError as error:

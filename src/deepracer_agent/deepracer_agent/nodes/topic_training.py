@@ -1,0 +1,247 @@
+"""Training over topics: `deepracer train`'s Trainer, with its simulators replaced by sim_node.
+
+The Trainer (deepracer_agent.training) collects episodes from an "environment group" (reset,
+batch, step), updates with PPO and writes the model folder. `TopicEnvGroup` is that group for
+one simulator on the other side of the ROS graph:
+
+- step(action) publishes the AgentAction answering the current SimStep and blocks until sim_node
+  answers with the next SimStep; the reward comes from the user's reward function on the params
+  in it (deepracer_sim.reward.call_reward, the simulator's own rules: prepare and pause steps
+  earn 0 without a call), exactly as the embedded simulator computes it;
+- reset() takes the first SimStep of the next episode (sim_node starts one itself after an
+  episode ends) or asks for one at a given start through /deepracer/reset_episode.
+
+Everything else (the PPO update, checkpoints, metrics, sim-trace, the folder layout) is the
+Trainer's own code, so a model trained over topics is the same kind of folder as
+`deepracer train` writes. The Trainer runs in a worker thread; the node's executor keeps
+delivering messages to it.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import threading
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from deepracer_control.model_metadata import ModelMetadata
+from deepracer_interfaces.msg import AgentAction, SimStep
+from deepracer_sim.nodes.messages import MessageError, msg_to_params
+from deepracer_sim.observations import observation_space
+from deepracer_sim.reward import call_reward
+from deepracer_sim.simulation import PAUSE, PREPARE
+
+from deepracer_agent.nodes.observations import ObservationBuilder
+
+
+class TopicLinkClosed(RuntimeError):
+    """The node is shutting down (or the simulator went silent) while training waited for it."""
+
+
+class TopicLink:
+    """What the training thread shares with the node: incoming SimSteps, the track, the outgoing actions."""
+
+    def __init__(self, metadata: ModelMetadata, publish_action: Callable[[AgentAction], None],
+                 reset_episode: Callable[[float], int], set_track: Callable[[str, bool], None],
+                 timeout_s: float, log: Callable[[str], None]):
+        self.metadata = metadata
+        self.publish_action = publish_action
+        self.reset_episode = reset_episode
+        self.set_track = set_track
+        self.timeout_s = timeout_s
+        self.log = log
+        self.track = None  # the latest TrackInfo
+        self._steps: collections.deque[SimStep] = collections.deque(maxlen=64)
+        self._condition = threading.Condition()
+        self._closed = False
+        self.consumed = 0  # highest SimStep.step taken by the trainer
+
+    # Called from the node's executor thread.
+    def deliver_step(self, msg: SimStep) -> None:
+        with self._condition:
+            self._steps.append(msg)
+            self._condition.notify_all()
+
+    def deliver_track(self, msg) -> None:
+        with self._condition:
+            self.track = msg
+            self._condition.notify_all()
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+
+    # Called from the training thread.
+    def wait_for(self, accept: Callable[[SimStep], bool], what: str) -> SimStep:
+        """The first not-yet-consumed SimStep `accept` takes; older ones are dropped."""
+        deadline = time.monotonic() + self.timeout_s
+        with self._condition:
+            while True:
+                if self._closed:
+                    raise TopicLinkClosed("the node is shutting down")
+                while self._steps:
+                    msg = self._steps.popleft()
+                    if msg.step <= self.consumed:
+                        continue  # a resend of a step already taken
+                    if accept(msg):
+                        self.consumed = msg.step
+                        return msg
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TopicLinkClosed(
+                        f"no answer from sim_node for {self.timeout_s:g} s while waiting for {what} "
+                        "(is sim_node running, in lockstep mode?)")
+                self._condition.wait(min(remaining, 0.5))
+
+    def wait_for_track(self):
+        deadline = time.monotonic() + self.timeout_s
+        with self._condition:
+            while self.track is None:
+                if self._closed or time.monotonic() > deadline:
+                    raise TopicLinkClosed("no track from sim_node on /deepracer/track")
+                self._condition.wait(0.5)
+            return self.track
+
+
+class TopicEnvGroup:
+    """One sim_node as the Trainer's environment group (num_envs is always 1)."""
+
+    def __init__(self, link: TopicLink, kwargs: dict):
+        self.link = link
+        self.reward_function = kwargs["reward_function"]
+        self.time_limit_s = kwargs.get("reward_time_limit_s")
+        self.evaluation = bool(kwargs.get("evaluation"))
+        metadata = link.metadata
+        self.builder = ObservationBuilder(metadata)
+        self.space = metadata.action_space
+        self.observation_space = observation_space(metadata.camera_sensor, metadata.lidar_sensor,
+                                                   kwargs.get("lidar_config") or metadata.lidar_config)
+        self.observations: list[dict | None] = [None]
+        self.current: SimStep | None = None
+        self.next_first: SimStep | None = None
+        self._track_checked = False
+        self._wanted_track = (kwargs.get("track"), bool(kwargs.get("reverse", False)))
+
+    @property
+    def num_envs(self) -> int:
+        return 1
+
+    def _check_track(self) -> None:
+        """Drive the track the training configuration names (sim_node may have started on another)."""
+        if self._track_checked:
+            return
+        self._track_checked = True
+        name, reverse = self._wanted_track
+        track = self.link.wait_for_track()
+        if name and (track.name != str(name) or track.is_reversed != reverse):
+            self.link.log(f"switching sim_node to the configuration's track {name} (reverse={reverse})")
+            self.link.set_track(str(name), reverse)
+            self.link.track = None
+            self.link.wait_for_track()
+
+    def _waypoints(self) -> list[tuple[float, float]]:
+        track = self.link.track
+        return [(float(p.x), float(p.y)) for p in track.waypoints]
+
+    def _observe(self, msg: SimStep) -> dict:
+        try:
+            return self.builder.build(msg.images, msg.lidar)
+        except MessageError as error:
+            raise TopicLinkClosed(f"SimStep {msg.step} does not fit the model: {error}") from None
+
+    def reset(self, index: int, start_ndist: float | None = None) -> dict:
+        self._check_track()
+        if start_ndist is None and self.next_first is not None:
+            msg = self.next_first
+        elif start_ndist is None:
+            # sim_node starts the next episode by itself once one ends (round robin, as in training).
+            msg = self.link.wait_for(lambda m: m.status.steps == 0 and not m.status.done, "a new episode")
+        else:
+            first = self.link.reset_episode(float(start_ndist) % 1.0)
+            msg = self.link.wait_for(lambda m: m.step >= first, f"the episode started at {start_ndist:.3f}")
+        self.next_first = None
+        self.current = msg
+        self.observations[0] = self._observe(msg)
+        return {"episode": msg.status.episode, "episode_status": msg.status.status, "progress": msg.status.progress,
+                "sim_time": float(msg.params.sim_time)}
+
+    def batch(self, indices, keys) -> dict:
+        import torch
+
+        return {key: torch.from_numpy(np.stack([self.observations[i][key] for i in indices])) for key in keys}
+
+    def step(self, index: int, action: Any) -> tuple[float, bool, dict]:
+        current = self.current
+        if current is None:
+            raise RuntimeError("step() before reset()")
+        msg = AgentAction()
+        msg.header.stamp = current.header.stamp
+        msg.step = current.step
+        if self.space.type == "discrete":
+            msg.action_index = int(action)
+            steering, speed = self.space.command(int(action))
+        else:
+            values = np.clip(np.asarray(action, dtype=np.float32), -1.0, 1.0)
+            msg.action_index = -1
+            msg.probabilities = [float(v) for v in values]
+            steering, speed = self.space.command(values)
+        msg.steering_angle, msg.speed = float(steering), float(speed)
+        self.link.publish_action(msg)
+        answer = self.link.wait_for(lambda m: m.step > current.step, f"the answer to SimStep {current.step}")
+        if answer.status.steps == 0:
+            # Someone reset the episode (a service call, a new track) before it ended: it ends here.
+            self.link.log(f"episode {current.status.episode} was cut short by a reset; counting it as ended")
+            self.next_first = answer  # the next reset() starts from it
+            info = self._info(current, msg_to_params(current.params, self._waypoints()))
+            return 0.0, True, info
+        params = msg_to_params(answer.params, self._waypoints())
+        status = answer.status.status
+        if status in (PREPARE, PAUSE):
+            reward = 0.0
+        else:
+            reward = call_reward(self.reward_function, params, int(answer.status.steps), self.time_limit_s)
+        self.current = answer
+        if not answer.status.done:
+            self.observations[0] = self._observe(answer)
+        return float(reward), bool(answer.status.done), self._info(answer, params)
+
+    @staticmethod
+    def _info(msg: SimStep, params: dict) -> dict:
+        s = msg.status
+        return {
+            "params": params,
+            "episode_status": s.status,
+            "episode": s.episode,
+            "steps": float(s.steps),
+            "sim_time": float(params["sim_time"]),
+            "lap_time": float(s.lap_time),
+            "progress": float(s.progress),
+            "pause_duration": float(s.pause_duration),
+            "obstacle_crash_counter": int(s.obstacle_crash_counter),
+            "reset_count": int(s.reset_count),
+            "steering_angle": params["steering_angle"],
+            "speed": params["speed"],
+        }
+
+    def close(self) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def trainer_on_topics(link: TopicLink):
+    """Within the block, the Trainer builds TopicEnvGroups instead of in-process simulators.
+
+    The Trainer constructs its groups as `EnvGroup(num_envs, kwargs)`; this swaps that one name.
+    (A constructor hook in Trainer would make the swap unnecessary.)
+    """
+    from deepracer_agent import training
+
+    original = training.EnvGroup
+    training.EnvGroup = lambda num_envs, kwargs: TopicEnvGroup(link, kwargs)
+    try:
+        yield
+    finally:
+        training.EnvGroup = original
