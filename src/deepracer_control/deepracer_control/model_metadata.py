@@ -141,11 +141,12 @@ def validate_lidar_config(config: Any) -> dict:
             raise ModelMetadataError(f"lidar_config must be an object, got {config!r}")
         merged.update(config)
     sectors, values, clip = merged["num_sectors"], merged["num_values_per_sector"], merged["clipping_dist"]
-    if not isinstance(sectors, int) or sectors < 1 or 64 % sectors:
+    # bool is an int in Python; `True` sectors is a typo, not 1.
+    if isinstance(sectors, bool) or not isinstance(sectors, int) or sectors < 1 or 64 % sectors:
         raise ModelMetadataError(f"lidar_config.num_sectors must divide 64, got {sectors!r}")
-    if not isinstance(values, int) or values < 1:
+    if isinstance(values, bool) or not isinstance(values, int) or values < 1:
         raise ModelMetadataError(f"lidar_config.num_values_per_sector must be a positive integer, got {values!r}")
-    if not isinstance(clip, (int, float)) or not 0.15 <= clip <= 12.0:
+    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not 0.15 <= clip <= 12.0:
         raise ModelMetadataError(f"lidar_config.clipping_dist must be in [0.15, 12] m, got {clip!r}")
     return merged
 

@@ -63,6 +63,10 @@ def servo_to_command(angle: float, throttle: float, max_steering_angle: float, m
     throttle = _clamp(throttle)
     if throttle <= 0.0:
         return steering, 0.0
+    if throttle >= 1.0:
+        # The curve peaks at 1.008 near 92 % of max speed and is clamped to 1, so every speed from
+        # about 83 % of max up drives at full throttle; full throttle means the model's top speed.
+        return steering, max_speed
     a = (2.0 * SPEED_SCALE_AT_MAX - 4.0 * SPEED_SCALE_AT_HALF) / max_speed**2
     b = (4.0 * SPEED_SCALE_AT_HALF - SPEED_SCALE_AT_MAX) / max_speed
     # a·s² + b·s = throttle, smaller root (the curve's rising branch from 0 to max_speed).
