@@ -1,7 +1,8 @@
 """Atomic file writes: a reader (or a run killed with SIGKILL) sees the old file or the new one, never half.
 
-JSON goes through deepracer_control.model_metadata.write_json_atomic, the project's one JSON writer;
-this module adds text, bytes and torch objects with the same temp-file + fsync + os.replace scheme.
+Temp file in the same folder + fsync + os.replace + fsync of the folder, for text, bytes, JSON and
+torch objects. Files get the permissions a plain open() would give them (0666 minus the umask),
+not mkstemp's private 0600, so a model folder can be shared and served like any other.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from deepracer_control.model_metadata import write_json_atomic
+import json
 
 __all__ = ["write_json_atomic", "write_text_atomic", "write_bytes_atomic", "torch_save_atomic", "write_with_atomic"]
 
@@ -22,6 +23,7 @@ def write_with_atomic(path: str | os.PathLike, write: Callable[[Any], None], bin
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, "wb" if binary else "w", **({} if binary else {"newline": ""})) as stream:
             write(stream)
             stream.flush()
@@ -31,6 +33,16 @@ def write_with_atomic(path: str | os.PathLike, write: Callable[[Any], None], bin
         Path(temporary).unlink(missing_ok=True)
         raise
     _fsync_directory(path.parent)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:

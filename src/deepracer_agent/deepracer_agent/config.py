@@ -31,6 +31,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 CONFIGS_DIR = PACKAGE_DIR / "configs"
 RACE_TYPES = ("TIME_TRIAL", "OBJECT_AVOIDANCE", "HEAD_TO_BOT")
+# Keys training_config.json records besides the configuration itself.
+SAVED_ONLY_KEYS = ("reward_function_source", "cloned_from")
 
 
 class ConfigError(ValueError):
@@ -166,6 +168,16 @@ class TrainingConfig:
             except json.JSONDecodeError as error:
                 raise ConfigError(f"{path}: not valid JSON at line {error.lineno}: {error.msg}") from None
         return cls.from_dict(data, base_dir=path.parent, where=str(path))
+
+    @classmethod
+    def from_model_folder(cls, folder) -> "TrainingConfig":
+        """The configuration a model was trained with (training_config.json), reading its own reward copy."""
+        data = folder.training_config()
+        if not data:
+            raise ConfigError(f"{folder.training_config_path} is missing: {folder.name!r} was not trained here")
+        data = {key: value for key, value in data.items() if key not in SAVED_ONLY_KEYS}
+        data["reward_function"] = str(folder.reward_function_path)
+        return cls.from_dict(data, where=str(folder.training_config_path))
 
     def to_dict(self) -> dict:
         return {

@@ -172,7 +172,7 @@ class ModelFolder:
             raise ModelError(str(error)) from None
 
     def write_metadata(self, metadata: ModelMetadata) -> None:
-        metadata.save(self.metadata_path)
+        write_json_atomic(self.metadata_path, metadata.to_dict())
 
     def training_config(self) -> dict:
         try:
