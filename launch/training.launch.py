@@ -11,7 +11,7 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, Shutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -31,8 +31,9 @@ def generate_launch_description():
                               description="Shipped track name or path to a route .npy"),
         Node(package="deepracer_sim", executable="sim_node", name="sim_node", output="screen",
              parameters=[params, {"track": track}]),
+        # When training ends (or cannot start), agent_node exits and takes the others down with it.
         Node(package="deepracer_agent", executable="agent_node", name="agent_node", output="screen",
-             parameters=[params, {"model_path": model, "training_config": config}]),
+             parameters=[params, {"model_path": model, "training_config": config}], on_exit=Shutdown()),
         Node(package="deepracer_control", executable="control_node", name="control_node", output="screen",
              parameters=[params]),
     ])
