@@ -40,7 +40,7 @@ from deepracer_sim.observations import (
     validate_lidar_config,
     validate_sensors,
 )
-from deepracer_sim.reward import load_reward_function
+from deepracer_sim.reward import RewardTimer, load_reward_function
 from deepracer_sim.simulation import EpisodeSettings, RaceSimulation
 from deepracer_sim.tracks import Track, load_track
 
@@ -362,14 +362,15 @@ class DeepRacerVectorEnv(VectorEnv):
         obs = self._observe(list(range(n)))
         infos = []
         done_rows = []
-        for i, env in enumerate(self.envs):
-            outcome = env.sim.finish_step()
-            self._rewards[i] = outcome.reward
-            self._terminations[i] = outcome.terminated
-            self._truncations[i] = outcome.truncated
-            infos.append(outcome.info)
-            if outcome.terminated or outcome.truncated:
-                done_rows.append(i)
+        with RewardTimer(self.config.episode.reward_time_limit_s) as timer:  # one SIGALRM handler for all cars
+            for i, env in enumerate(self.envs):
+                outcome = env.sim.finish_step(timer)
+                self._rewards[i] = outcome.reward
+                self._terminations[i] = outcome.terminated
+                self._truncations[i] = outcome.truncated
+                infos.append(outcome.info)
+                if outcome.terminated or outcome.truncated:
+                    done_rows.append(i)
         batched = None
         if done_rows:
             final_obs = np.full(n, None, dtype=object)

@@ -87,57 +87,99 @@ def _describe(params: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in shown.items())
 
 
+def _expired(signum, frame):
+    raise _RewardTimeout()
+
+
+class RewardTimer:
+    """Enforces the reward time limit for one call or a batch of calls (`with RewardTimer(5.0) as t:`).
+
+    On the main thread a SIGALRM interval timer interrupts a function that runs
+    past the limit; the handler is installed once per batch and the timer armed
+    around each call. Elsewhere (or when another alarm, e.g. pytest-timeout's,
+    would fire before ours) the elapsed time is checked after each call, and
+    the other alarm is left alone or re-armed with its remaining time.
+    """
+
+    def __init__(self, time_limit_s: float | None = DEFAULT_TIME_LIMIT_S):
+        self.time_limit_s = time_limit_s
+        self._alarm = False
+        self._outer_remaining = 0.0
+        self._previous = None
+        self._entered = 0.0
+
+    def __enter__(self) -> "RewardTimer":
+        limit = self.time_limit_s
+        self._alarm = (
+            limit is not None
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        )
+        if self._alarm:
+            self._outer_remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+            self._alarm = self._outer_remaining == 0.0 or self._outer_remaining > limit
+        if self._alarm:
+            self._entered = time.perf_counter()
+            self._previous = _signal.signal(signal.SIGALRM, _expired)
+            if self._outer_remaining:
+                signal.setitimer(signal.ITIMER_REAL, 0.0)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0.0)
+            _signal.signal(signal.SIGALRM, signal.SIG_DFL if self._previous is None else self._previous)
+            if self._outer_remaining:
+                elapsed = time.perf_counter() - self._entered
+                signal.setitimer(signal.ITIMER_REAL, max(self._outer_remaining - elapsed, 1e-6))
+            self._alarm = False
+
+    def call(self, function: RewardFunction, params: dict, step: Any) -> float:
+        """Call a reward function under the simulator's rules and return its reward as a float."""
+        limit = self.time_limit_s
+        alarm = self._alarm
+        started = time.perf_counter()
+        try:
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, limit)
+            try:
+                value = function(params)
+            finally:
+                if alarm:
+                    signal.setitimer(signal.ITIMER_REAL, 0.0)
+        except _RewardTimeout:
+            raise RewardFunctionError(
+                f"reward function ran longer than {limit:g} s at step {step}; params: {_describe(params)}"
+            ) from None
+        except Exception as error:
+            raise RewardFunctionError(
+                f"reward function raised {type(error).__name__}: {error} at step {step}; "
+                f"params: {_describe(params)}"
+            ) from error
+        if limit is not None:
+            elapsed = time.perf_counter() - started
+            if elapsed > limit:
+                raise RewardFunctionError(
+                    f"reward function ran {elapsed:.2f} s (limit {limit:g} s) at step {step}; "
+                    f"params: {_describe(params)}"
+                )
+        return _checked(value, step, params)
+
+
 def call_reward(function: RewardFunction, params: dict, step: Any, time_limit_s: float | None = DEFAULT_TIME_LIMIT_S,
                 ) -> float:
     """Call a reward function under the simulator's rules and return its reward as a float.
 
-    `params` is passed as given (the caller hands over a copy). On the main
-    thread a SIGALRM interval timer interrupts a function that runs past the
-    limit; elsewhere (or when another timer is already armed) the elapsed time
-    is checked after the call.
+    `params` is passed as given (the caller hands over a copy). The function
+    must return a finite number within ±1e5 and finish within `time_limit_s`
+    (see RewardTimer); anything else raises RewardFunctionError naming the step
+    and the params.
     """
-    use_alarm = (
-        time_limit_s is not None
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    outer_remaining = 0.0
-    if use_alarm:
-        outer_remaining = signal.getitimer(signal.ITIMER_REAL)[0]
-        # Someone else's alarm (pytest-timeout, a watchdog) that fires first keeps priority: we
-        # leave it alone and check the elapsed time afterwards instead.
-        use_alarm = outer_remaining == 0.0 or outer_remaining > time_limit_s
-    started = time.perf_counter()
-    if use_alarm:
-        def _expired(signum, frame):
-            raise _RewardTimeout()
+    with RewardTimer(time_limit_s) as timer:
+        return timer.call(function, params, step)
 
-        previous = _signal.signal(signal.SIGALRM, _expired)
-        signal.setitimer(signal.ITIMER_REAL, time_limit_s)
-    try:
-        try:
-            value = function(params)
-        finally:
-            if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0.0)
-                _signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
-                if outer_remaining:
-                    elapsed = time.perf_counter() - started
-                    signal.setitimer(signal.ITIMER_REAL, max(outer_remaining - elapsed, 1e-6))
-    except _RewardTimeout:
-        raise RewardFunctionError(
-            f"reward function ran longer than {time_limit_s:g} s at step {step}; params: {_describe(params)}"
-        ) from None
-    except Exception as error:
-        raise RewardFunctionError(
-            f"reward function raised {type(error).__name__}: {error} at step {step}; params: {_describe(params)}"
-        ) from error
-    elapsed = time.perf_counter() - started
-    if time_limit_s is not None and elapsed > time_limit_s:
-        raise RewardFunctionError(
-            f"reward function ran {elapsed:.2f} s (limit {time_limit_s:g} s) at step {step}; "
-            f"params: {_describe(params)}"
-        )
+
+def _checked(value: Any, step: Any, params: dict) -> float:
     if isinstance(value, bool) or value is None:
         raise RewardFunctionError(
             f"reward function returned {value!r}, not a number, at step {step}; params: {_describe(params)}"

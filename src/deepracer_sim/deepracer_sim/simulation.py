@@ -35,7 +35,7 @@ from deepracer_sim.objects import (
     ObstacleSettings,
 )
 from deepracer_sim.params import ParamsBuilder, compute_progress, copy_params
-from deepracer_sim.reward import DEFAULT_TIME_LIMIT_S, call_reward, centre_line_reward
+from deepracer_sim.reward import DEFAULT_TIME_LIMIT_S, RewardTimer, call_reward, centre_line_reward
 from deepracer_sim.tracks import Track
 
 # Episode status strings, as in the sim-trace (spec §6.1).
@@ -331,8 +331,12 @@ class RaceSimulation:
         return prev if d_prev <= d_next else nxt
 
     # ------------------------------------------------------------------ step, second half
-    def finish_step(self) -> StepOutcome:
-        """Call the reward function and apply the episode rules; returns the step's outcome."""
+    def finish_step(self, timer: RewardTimer | None = None) -> StepOutcome:
+        """Call the reward function and apply the episode rules; returns the step's outcome.
+
+        `timer`: an entered RewardTimer shared by a batch of cars (the vectorised
+        environment); without it the call gets its own.
+        """
         outcome = self._pending
         if outcome is None:
             raise RuntimeError("finish_step() called without begin_step()")
@@ -356,7 +360,10 @@ class RaceSimulation:
             function = self.reward_function
             # The user's function gets its own copy (spec §1.4); our default reads without writing.
             given = params if function is centre_line_reward else copy_params(params)
-            reward = call_reward(function, given, int(self.steps), s.reward_time_limit_s)
+            if timer is None:
+                reward = call_reward(function, given, int(self.steps), s.reward_time_limit_s)
+            else:
+                reward = timer.call(function, given, int(self.steps))
             if status == CRASHED:
                 self.obstacle_crash_counter += 1
             if status == LAP_COMPLETE:
