@@ -194,6 +194,15 @@ def test_call_reward_enforces_the_time_limit_and_restores_other_alarms():
     else:
         assert outer_after == 0.0
     assert call_reward(lambda p: 3, {}, 1) == 3.0
+    # A batch shares one handler; a slow call in the middle is still cut off, and all is restored.
+    from deepracer_sim.reward import RewardTimer
+
+    with pytest.raises(RewardFunctionError, match="ran longer than 0.2 s at step 2"):
+        with RewardTimer(0.2) as timer:
+            assert timer.call(lambda p: 1.5, {}, 1) == 1.5
+            timer.call(slow, {}, 2)
+    assert signal.getsignal(signal.SIGALRM) == handler_before
+    assert (signal.getitimer(signal.ITIMER_REAL)[0] > 0) == bool(outer_before)
 
 
 def test_load_reward_function_errors_name_the_file(tmp_path):
