@@ -52,3 +52,41 @@ def test_control_node_drives_the_stock_servo_node(probe, start_node, car_env, tm
     send_until_received(1, 0.5, 0.32)
     send_until_received(2, -1.0, 0.19)
     assert {m["type"] for m in servo_messages(servo)} == {"deepracer_interfaces_pkg.msg._servo_ctrl_msg.ServoCtrlMsg"}
+
+
+def test_car_deployment_camera_to_servo(probe, start_node, car_env, tmp_path):
+    """car.launch.py's pair on the car's own topics and types: CameraMsg (bgr8) in, ServoCtrlMsg out, ONNX policy."""
+    import yaml
+
+    from deepracer_control.action_space import discrete_from_garage
+    from deepracer_agent.nodes.sample_models import car_model, untrained_model
+
+    space = discrete_from_garage(30.0, 5, 1.0, 3)
+    folder = car_model(untrained_model(tmp_path / "trained", space), tmp_path / "car_model")
+    # The shipped parameter file, with the model path a launch argument would add.
+    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "car.yaml").read_text())
+    for name in ("agent_node", "control_node"):
+        config[name]["ros__parameters"]["model_path"] = str(folder)
+    config["control_node"]["ros__parameters"]["enabled"] = True
+    params = tmp_path / "car_params.yaml"
+    params.write_text(yaml.safe_dump(config))
+
+    servo = start_node(STANDIN, env=car_env, args=["servo"])
+    camera = start_node(STANDIN, env=car_env, args=["camera"])
+    agent = start_node("deepracer_agent.nodes.agent_node", env=car_env, params_files=[params])
+    control = start_node("deepracer_control.nodes.control_node", env=car_env, params_files=[params])
+    actions = probe.subscribe(AgentAction, rc.ACTION_TOPIC, rc.LOCKSTEP_QOS)
+    nodes = (servo, camera, agent, control)
+    probe.spin_until(lambda: len(actions) >= 5, 60, "actions on the car's camera frames", nodes)
+    assert "(onnx)" in agent.log_text(), "the car has no torch: the ONNX model must be used"
+
+    # Every action maps to the servo exactly as the car's navigation node would (throttle scale 0.5).
+    from deepracer_control.navigation import NavigationMapper
+
+    mapper = NavigationMapper(space)
+    expected = {(round(c.angle, 5), round(c.throttle, 5)) for c in
+                (mapper.servo_for_action(index, 0.5) for index in range(space.n))}
+    probe.spin_until(lambda: servo_messages(servo), 30, "servo messages at the stand-in servo_node", nodes)
+    received = {(round(m["angle"], 5), round(m["throttle"], 5)) for m in servo_messages(servo)}
+    assert received and received <= expected | {(0.0, 0.0)}
+    assert any(t > 0 for _, t in received), "the car must be driven, not only stopped"

@@ -79,6 +79,7 @@ class AgentNode(Node):
         self.metadata_pub = self.create_publisher(String, rc.MODEL_METADATA_TOPIC, rc.LATCHED_QOS)
         self.training_thread: threading.Thread | None = None
         self.link = None
+        self.problems = rc.ThrottledLog(self.get_logger(), LOG_THROTTLE_S)
 
         if self.mode == "training":
             self._start_training()
@@ -146,7 +147,7 @@ class AgentNode(Node):
         try:
             observation = self.builder.build(msg.images, msg.lidar)
         except MessageError as error:
-            self.get_logger().error(f"SimStep {msg.step} ignored: {error}", throttle_duration_sec=LOG_THROTTLE_S)
+            self.problems.error(str(error), f"SimStep {msg.step} ignored: {error}")
             return
         self.last_answer = self._act(observation, msg.step, msg.header.stamp)
 
@@ -154,7 +155,7 @@ class AgentNode(Node):
         try:
             self.latest_ranges = scan_to_rays(msg)
         except MessageError as error:
-            self.get_logger().error(f"scan ignored: {error}", throttle_duration_sec=LOG_THROTTLE_S)
+            self.problems.error(str(error), f"scan ignored: {error}")
 
     def _on_camera(self, msg) -> None:
         if self.policy is None:
@@ -165,7 +166,7 @@ class AgentNode(Node):
         try:
             observation = self.builder.build(images, ranges)
         except MessageError as error:
-            self.get_logger().error(f"camera frame ignored: {error}", throttle_duration_sec=LOG_THROTTLE_S)
+            self.problems.error(str(error), f"camera frame ignored: {error}")
             return
         stamp = images[0].header.stamp if images else self.get_clock().now().to_msg()
         self._act(observation, 0, stamp)

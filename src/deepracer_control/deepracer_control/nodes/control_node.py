@@ -74,6 +74,7 @@ class ControlNode(Node):
                 raise rc.InterfaceTypeError(f"output_type {self.servo_type.__name__} has no field '{field}'")
 
         self.mapper: NavigationMapper | None = None
+        self.problems = rc.ThrottledLog(self.get_logger(), LOG_THROTTLE_S)
         self.model_source = ""
         self.throttle_scale = 0.0
         self.enabled = True
@@ -205,8 +206,7 @@ class ControlNode(Node):
         try:
             command = self.command_for(msg)
         except ControlError as error:
-            self.get_logger().error(f"bad action (step {msg.step}): {error}; sending stop",
-                                    throttle_duration_sec=LOG_THROTTLE_S)
+            self.problems.error(str(error), f"bad action (step {msg.step}): {error}; sending stop")
             command = STOP
         self._publish(command)
 

@@ -136,6 +136,26 @@ def find_model_metadata(model_path: str) -> Path:
     return path / "model_metadata.json"
 
 
+class ThrottledLog:
+    """Log each distinct problem at most once per `period` seconds, so a flood of one bad input cannot hide
+    another kind of bad input (rclpy's throttle is per call site, not per message)."""
+
+    def __init__(self, logger, period: float = 2.0):
+        self.logger = logger
+        self.period = period
+        self._last: dict[str, float] = {}
+
+    def error(self, key: str, text: str) -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self._last.get(key, -1e9) >= self.period:
+            self._last[key] = now
+            if len(self._last) > 256:  # keys come from messages: keep the table small
+                self._last = {key: now}
+            self.logger.error(text)
+
+
 def finite(value: float) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
