@@ -214,7 +214,11 @@ class AgentNode(Node):
             config.training.eval_episodes = 1
         model_path = self.get_parameter("model_path").value
         folder = ModelFolder(Path(model_path).expanduser() if model_path else models_root() / config.model)
-        return Trainer(config, folder, show_progress=False, echo=self.get_logger().info)
+        from deepracer_agent.nodes.topic_training import TopicEnvGroup
+
+        # The link is made once the trainer exists (it needs the trainer's vehicle); the factory runs later.
+        return Trainer(config, folder, show_progress=False, echo=self.get_logger().info,
+                       env_group_factory=lambda num_envs, kwargs: TopicEnvGroup(self.link, kwargs))
 
     def _reset_episode(self, start_ndist: float) -> int:
         reply = self._call(self.reset_client, ResetEpisode.Request(start_ndist=float(start_ndist)), "reset_episode")
@@ -242,12 +246,11 @@ class AgentNode(Node):
         return future.result()
 
     def _train(self) -> None:
-        from deepracer_agent.nodes.topic_training import TopicLinkClosed, trainer_on_topics
+        from deepracer_agent.nodes.topic_training import TopicLinkClosed
 
         failed = False
         try:
-            with trainer_on_topics(self.link):
-                summary = self.trainer.run()
+            summary = self.trainer.run()
             self.get_logger().info(
                 f"training finished ({summary.stop_reason}): {summary.iterations} iterations, {summary.episodes} "
                 f"episodes, best checkpoint {summary.best_checkpoint} in {summary.path}")

@@ -11,15 +11,14 @@ one simulator on the other side of the ROS graph:
 - reset() takes the first SimStep of the next episode (sim_node starts one itself after an
   episode ends) or asks for one at a given start through /deepracer/reset_episode.
 
-Everything else (the PPO update, checkpoints, metrics, sim-trace, the folder layout) is the
-Trainer's own code, so a model trained over topics is the same kind of folder as
+The Trainer takes it through its env_group_factory. Everything else (the PPO update, checkpoints,
+metrics, sim-trace, the folder layout) is the Trainer's own code, so a model trained over topics is the same kind of folder as
 `deepracer train` writes. The Trainer runs in a worker thread; the node's executor keeps
 delivering messages to it.
 """
 from __future__ import annotations
 
 import collections
-import contextlib
 import threading
 import time
 from typing import Any, Callable
@@ -228,20 +227,3 @@ class TopicEnvGroup:
 
     def close(self) -> None:
         pass
-
-
-@contextlib.contextmanager
-def trainer_on_topics(link: TopicLink):
-    """Within the block, the Trainer builds TopicEnvGroups instead of in-process simulators.
-
-    The Trainer constructs its groups as `EnvGroup(num_envs, kwargs)`; this swaps that one name.
-    (A constructor hook in Trainer would make the swap unnecessary.)
-    """
-    from deepracer_agent import training
-
-    original = training.EnvGroup
-    training.EnvGroup = lambda num_envs, kwargs: TopicEnvGroup(link, kwargs)
-    try:
-        yield
-    finally:
-        training.EnvGroup = original
