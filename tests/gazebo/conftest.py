@@ -9,12 +9,15 @@ from gazebo_test_support import shared_tracks_dir
 
 
 @pytest.fixture(scope="session")
-def sdf_checker(tmp_path_factory):
-    """The compiled checker; skips (naming what is missing) where libsdformat12 or g++ is absent."""
+def sdf_checker():
+    """The compiled checker; skips (naming what is missing) where libsdformat12 or g++ is absent.
+
+    Compiled on first use into a cache keyed by its source, the compiler and the library's
+    flags, so later sessions reuse it."""
     from deepracer_sim.gazebo.sdf_check import CheckerUnavailable, build_checker
 
     try:
-        return build_checker(tmp_path_factory.mktemp("sdf_checker"))
+        return build_checker()
     except CheckerUnavailable as error:
         pytest.skip(f"libsdformat12 checker unavailable: {error}")
 

@@ -9,6 +9,7 @@ import pytest
 from deepracer_sim.car import parameters as car
 from deepracer_sim.gazebo.bridge_core import (
     ActuatorCommand,
+    CommandSource,
     GazeboEpisode,
     actuator_command,
     observation_frame,
@@ -64,8 +65,7 @@ def _replay(episode: GazeboEpisode, start, records, final_pose, final_time, star
     frames = [r[0] for r in records[1:]] + [final_pose]
     times = [r[2] for r in records[1:]] + [final_time]
     for (pose, command, _, _), next_pose, next_time in zip(records, frames, times):
-        episode.on_command(*command)
-        result = episode.on_frame(next_pose, next_time)
+        result = episode.on_frame(next_pose, next_time, (*command, -1))
         outcomes.append(result.outcome)
     return outcomes
 
@@ -131,14 +131,13 @@ def test_evaluation_reset_teleports_and_waits_for_gazebo():
     times = [r[2] for r in records[1:]] + [final_time]
     seen = []
     for (pose, command, _, theirs), next_pose, next_time in zip(records, frames, times):
-        gazebo.on_command(*command)
         teleport = gazebo.pending_teleport()
         if teleport is not None:
             # Gazebo has not moved the car yet: this frame is no step, and the car is held.
-            stale = gazebo.on_frame((teleport[0] + 0.5, teleport[1], teleport[2]), next_time)
+            stale = gazebo.on_frame((teleport[0] + 0.5, teleport[1], teleport[2]), next_time, (*command, -1))
             assert stale.outcome is None and stale.command == ActuatorCommand.stop()
-            assert gazebo.on_command(*command) == ActuatorCommand.stop()
-        result = gazebo.on_frame(next_pose, next_time)
+            assert gazebo.on_servo(*command) == ActuatorCommand.stop()
+        result = gazebo.on_frame(next_pose, next_time, (*command, -1))
         seen.append(result.outcome)
         assert result.outcome.params == theirs.params
         if theirs.status == "off_track" and not theirs.terminated:
@@ -147,22 +146,25 @@ def test_evaluation_reset_teleports_and_waits_for_gazebo():
     assert [o.status for o in seen] == statuses
 
 
-def test_prepare_and_pause_hold_the_car():
+def test_prepare_and_teleport_hold_the_car():
     track = load_track(list_tracks()[0])
     gazebo = GazeboEpisode(track)
     start = gazebo.reset(0.0)
     # Before Gazebo shows the car at the start, nothing moves.
-    assert gazebo.on_command(10.0, 2.0) == ActuatorCommand.stop()
+    assert gazebo.on_servo(10.0, 2.0) == ActuatorCommand.stop()
     assert gazebo.on_frame((start[0] + 1.0, start[1], start[2]), 0.0).reset_info is None
     assert gazebo.on_frame(start, 0.05).reset_info["episode"] == 0
-    # Prepare step: commands are ignored until it has passed.
-    assert gazebo.on_command(10.0, 2.0) == ActuatorCommand.stop()
-    result = gazebo.on_frame(start, 0.05 + DT)
+    # Prepare step: the servo is ignored until it has passed.
+    assert gazebo.on_servo(10.0, 2.0) == ActuatorCommand.stop()
+    result = gazebo.on_frame(start, 0.05 + DT, (10.0, 2.0, 3))
     assert result.outcome.status == "prepare"
     assert result.outcome.params["speed"] == 2.0 and result.outcome.params["steering_angle"] == 10.0
-    # Running: the command goes through, clipped and converted as simapp does.
-    assert gazebo.on_command(10.0, 2.0) == actuator_command(10.0, 2.0)
+    assert result.outcome.info["action_index"] == 3
+    # Running: the servo's command goes through, clipped and converted as simapp does ...
     assert result.command == actuator_command(10.0, 2.0)
+    assert gazebo.on_servo(-40.0, 5.0) == actuator_command(-30.0, 4.0)
+    # ... and throttle 0 (speed 0) stops the wheels but still steers, like sim_node's servo car.
+    assert gazebo.on_servo(12.0, 0.0) == ActuatorCommand(math.radians(12.0), 0.0)
 
 
 def test_first_run_step_params_match_the_standalone_params():
@@ -171,12 +173,10 @@ def test_first_run_step_params_match_the_standalone_params():
     gazebo = GazeboEpisode(track)
     start = gazebo.reset(0.0)
     gazebo.on_frame(start, 0.0)
-    gazebo.on_command(0.0, 1.0)
-    gazebo.on_frame(start, DT)                       # prepare step
+    gazebo.on_frame(start, DT, (0.0, 1.0, -1))                   # prepare step
     pose = (start[0] + 0.1 * math.cos(start[2]), start[1] + 0.1 * math.sin(start[2]), start[2] + 0.05)
-    gazebo.on_command(-7.5, 1.5)
-    gazebo.on_frame(pose, 2 * DT)                    # the step at `start`
-    result = gazebo.on_frame(pose, 3 * DT)           # the step at `pose`
+    gazebo.on_frame(pose, 2 * DT, (-7.5, 1.5, -1))               # the step at `start`
+    result = gazebo.on_frame(pose, 3 * DT, (-7.5, 1.5, -1))      # the step at `pose`
     expected = reward_params(track, pose[0], pose[1], math.degrees(pose[2]), steering_angle=-7.5, speed=1.5,
                              steps=3.0, prev_progress=gazebo.sim.prev_progress_for_step, sim_time=2 * DT)
     mine = result.outcome.params
@@ -193,7 +193,7 @@ def test_actuator_command_is_simapps_clip_and_wheel_rate():
     assert command.wheel_velocity == pytest.approx(4.0 / 0.035)
     assert actuator_command(-12.0, 0.0) == ActuatorCommand(math.radians(-12.0), pytest.approx(0.1 / 0.035))
     with pytest.raises(ValueError, match="finite"):
-        GazeboEpisode(load_track(list_tracks()[0])).on_command(float("nan"), 1.0)
+        GazeboEpisode(load_track(list_tracks()[0])).on_servo(float("nan"), 1.0)
 
 
 @pytest.mark.parametrize("yaw", [0.0, 1.0, -2.5, math.pi - 1e-9, -math.pi / 2])
@@ -235,3 +235,34 @@ def test_rgb_buffer_decoding_and_errors():
         rgb_frame_from_buffer(padded, 6, 4, 20, "mono8")
     with pytest.raises(ValueError, match="too few"):
         rgb_frame_from_buffer(padded[:-5], 6, 4, 20, "rgb8")
+
+
+def test_command_source_reports_the_action_and_drives_with_the_servo():
+    """sim_node's rule: params carry the action's exact command, the wheels the servo's."""
+    from deepracer_control.action_space import ActionSpaceError
+    from deepracer_control.navigation import NavigationMapper
+    from deepracer_sim.env import workshop_action_space
+
+    actions = workshop_action_space()
+    source = CommandSource(actions)
+    # No servo yet: the car is at rest and reports a zero command.
+    assert source.step_command() == (0.0, 0.0, -1)
+    # An action on the speed curve's unambiguous part (below ~0.83 of the top speed the servo
+    # mapping inverts exactly).
+    index = next(i for i in range(actions.n) if 0 < actions.command(i)[1] <= 0.8 * actions.max_speed
+                 and actions.command(i)[0] != 0)
+    steering, speed = actions.command(index)
+    servo = NavigationMapper(actions).servo_for(steering, speed, throttle_scale=1.0)
+    assert source.set_servo(servo.angle, servo.throttle) == []
+    source.set_action(index, [])
+    assert source.step_command() == (steering, speed, index)
+    # The action is consumed; the next step without one reports what the servo asks for.
+    servo_steering, servo_speed, _ = source.step_command()
+    assert servo_steering == pytest.approx(steering, abs=1e-5) and servo_speed == pytest.approx(speed, abs=1e-4)
+    # A bad channel is ignored (and named); the other one still counts.
+    assert source.set_servo(float("nan"), 0.0) == ["angle nan"]
+    assert source.servo == (pytest.approx(servo.angle), 0.0)
+    assert source.servo_command()[1] == 0.0
+    source.set_action(actions.n + 5, [])
+    with pytest.raises(ActionSpaceError):
+        source.step_command()

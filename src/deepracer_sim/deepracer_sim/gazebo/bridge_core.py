@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from deepracer_control.navigation import servo_to_command
 from deepracer_sim.car import parameters as car
 from deepracer_sim.car.dynamics import clip_command
 from deepracer_sim.sensors import geometry as sensor
@@ -57,6 +58,70 @@ def actuator_command(steering_deg: float, speed: float) -> ActuatorCommand:
     both hinges, speed clipped to [0.1, 4] m/s and turned into wheel ω with the 0.035 m radius."""
     steering_rad, speed = clip_command(float(steering_deg), float(speed))
     return ActuatorCommand(steering_rad, speed / car.WHEEL_RADIUS)
+
+
+def servo_actuator_command(steering_deg: float, speed: float) -> ActuatorCommand:
+    """What the wheels and hinges get from a servo message already turned into (steering °, m/s):
+    like sim_node's servo-driven car, a throttle of 0 or less (speed 0) stops the wheels while
+    the steering still follows; otherwise the simapp mapping applies."""
+    if speed <= 0.0:
+        steering_rad, _ = clip_command(float(steering_deg), 0.0)
+        return ActuatorCommand(steering_rad, 0.0)
+    return actuator_command(steering_deg, speed)
+
+
+class CommandSource:
+    """Which command a step reports and which one drives the car, exactly as sim_node decides.
+
+    The car is driven by the servo topic, turned back into (steering °, speed) with the car's
+    navigation mapping inverted. The reward params report the *action's* exact command when an
+    AgentAction arrived since the last step (so the servo's float32 round trip never reaches a
+    reward), else the servo's.
+    """
+
+    def __init__(self, action_space, servo_max_steering_angle: float = 0.0, servo_max_speed: float = 0.0):
+        self.actions = action_space
+        self.max_steer = float(servo_max_steering_angle) or float(action_space.max_steering_angle)
+        self.max_speed = float(servo_max_speed) or float(action_space.max_speed)
+        self.servo = (0.0, 0.0)  # the car starts at rest
+        self._action: tuple[int, list[float]] | None = None
+
+    def set_servo(self, angle: float, throttle: float) -> list[str]:
+        """Take a servo message; a channel outside [-1, 1] (or not finite) is ignored and named."""
+        current_angle, current_throttle = self.servo
+        bad = []
+        if math.isfinite(angle) and -1.0 <= angle <= 1.0:
+            current_angle = float(angle)
+        else:
+            bad.append(f"angle {angle}")
+        if math.isfinite(throttle) and -1.0 <= throttle <= 1.0:
+            current_throttle = float(throttle)
+        else:
+            bad.append(f"throttle {throttle}")
+        self.servo = (current_angle, current_throttle)
+        return bad
+
+    def servo_command(self) -> tuple[float, float]:
+        return servo_to_command(self.servo[0], self.servo[1], self.max_steer, self.max_speed)
+
+    def set_action(self, action_index: int, probabilities) -> None:
+        self._action = (int(action_index), [float(v) for v in probabilities])
+
+    def step_command(self) -> tuple[float, float, int]:
+        """(steering °, speed m/s, action index) the next step reports; consumes the pending action.
+
+        Raises ActionSpaceError (a ValueError) when the action does not fit the action space; the
+        servo's command is then the fallback the caller should use."""
+        action, self._action = self._action, None
+        if action is not None:
+            index, values = action
+            if self.actions.type == "discrete":
+                steering, speed = self.actions.command(index)
+                return steering, speed, index
+            steering, speed = self.actions.command(values)
+            return steering, speed, -1
+        steering, speed = self.servo_command()
+        return steering, speed, -1
 
 
 def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
@@ -122,6 +187,8 @@ class GazeboCar:
         self.command = ActuatorCommand.stop()
 
     def drive(self, steering_deg: float, speed: float, duration: float) -> None:
+        # Gazebo's joints follow the servo (see GazeboEpisode.on_servo), as in sim_node; the
+        # action's command only goes into the params.
         self.command = actuator_command(steering_deg, speed)
 
     def coast_to_stop(self, duration: float) -> None:
@@ -145,7 +212,7 @@ class FrameResult:
 
 class GazeboEpisode:
     """RaceSimulation on Gazebo poses. Call `reset()`, then `on_frame()` for every camera frame
-    and `on_command()` for every command the agent sends; send `pending_teleport()` to Gazebo."""
+    and `on_servo()` for every servo message; send `pending_teleport()` to Gazebo."""
 
     def __init__(
         self,
@@ -158,7 +225,7 @@ class GazeboEpisode:
         self.sim = RaceSimulation(track, settings, reward_function=reward_function or (lambda params: 0.0))
         self.car = GazeboCar()
         self.sim.car = self.car
-        self.command_deg_mps: tuple[float, float] = (0.0, 0.0)
+        self.servo_deg_mps: tuple[float, float] = (0.0, 0.0)
         self._frame_pose: tuple[float, float, float] | None = None
         self._frame_time = 0.0
         self._awaiting: tuple[float, float, float] | None = None
@@ -181,7 +248,6 @@ class GazeboEpisode:
         self.sim.sim_time = float(sim_time)
         self._reset_info = self.sim.reset(start_ndist)
         self._frame_pose = None
-        self.command_deg_mps = (0.0, 0.0)
         self._awaiting = self.car.teleport
         self.car.teleport = None
         return self._awaiting
@@ -190,24 +256,26 @@ class GazeboEpisode:
         """A pose Gazebo has not reached yet (after a reset or an evaluation reset), else None."""
         return self._awaiting
 
-    def on_command(self, steering_deg: float, speed: float) -> ActuatorCommand:
-        """The agent's latest (steering °, speed m/s); returns what to send to Gazebo now.
+    def on_servo(self, steering_deg: float, speed: float) -> ActuatorCommand:
+        """The servo's latest (steering °, speed m/s; 0 = stop); returns what to send to Gazebo now.
 
         Like the embedded simulator, the car ignores commands while it is being prepared,
         paused or teleported: it is held with a zero command.
         """
         if not (math.isfinite(steering_deg) and math.isfinite(speed)):
             raise ValueError(f"command must be finite, got steering {steering_deg!r}, speed {speed!r}")
-        self.command_deg_mps = (float(steering_deg), float(speed))
-        if self.sim.done or self._awaiting is not None or self.sim.phase != PHASE_RUN or self._frame_pose is None:
-            return ActuatorCommand.stop()
-        return actuator_command(steering_deg, speed)
+        self.servo_deg_mps = (float(steering_deg), float(speed))
+        return self._current_command()
 
-    def on_frame(self, pose: tuple[float, float, float], sim_time: float) -> FrameResult:
+    def on_frame(self, pose: tuple[float, float, float], sim_time: float,
+                 command: "tuple[float, float, int] | Callable[[], tuple[float, float, int]]" = (0.0, 0.0, -1),
+                 ) -> FrameResult:
         """A new camera frame was taken with the car at `pose` (base_link x, y, yaw) at `sim_time`.
 
         Returns the outcome of the step this frame completes, computed with the pose of the
-        previous frame and the command sent since (spec §1.1), plus the command to hold now.
+        previous frame and `command` (steering °, speed m/s, action index: what the agent sent
+        after that frame, see CommandSource), spec §1.1; plus the command to hold now. A callable
+        `command` is only called when the frame completes a step (it may consume a pending action).
         """
         if not all(math.isfinite(v) for v in pose):
             raise ValueError(f"pose must be finite, got {pose!r}")
@@ -229,9 +297,9 @@ class GazeboEpisode:
             return result
         self.car.observe(*self._frame_pose)
         self.sim.sim_time = self._frame_time
-        steering_deg, speed = self.command_deg_mps
+        steering_deg, speed, index = command() if callable(command) else command
         self.car.teleport = None
-        self.sim.begin_step(steering_deg, speed)
+        self.sim.begin_step(float(steering_deg), float(speed), int(index))
         result.outcome = self.sim.finish_step()
         self._frame_pose = tuple(float(v) for v in pose)
         self._frame_time = float(sim_time)
@@ -244,9 +312,9 @@ class GazeboEpisode:
         return result
 
     def _current_command(self) -> ActuatorCommand:
-        if self.sim.done or self._awaiting is not None or self.sim.phase != PHASE_RUN:
+        if self.sim.done or self._awaiting is not None or self._frame_pose is None or self.sim.phase != PHASE_RUN:
             return ActuatorCommand.stop()
-        return actuator_command(*self.command_deg_mps)
+        return servo_actuator_command(*self.servo_deg_mps)
 
 
 def status_fields(outcome: StepOutcome) -> dict:

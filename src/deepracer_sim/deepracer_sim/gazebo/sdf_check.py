@@ -196,7 +196,7 @@ def build_checker(cache_dir: Path | None = None) -> Path:
     source.write_text(CHECKER_SOURCE)
     partial = cache / f".sdf_check_{key}.{os.getpid()}.tmp"
     result = subprocess.run(
-        [compiler, "-std=c++17", "-O1", str(source), "-o", str(partial), *flags],
+        [compiler, "-std=c++17", "-O0", str(source), "-o", str(partial), *flags],
         capture_output=True, text=True,
     )
     if result.returncode != 0:
