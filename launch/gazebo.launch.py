@@ -65,9 +65,13 @@ def _launch_setup(context):
              parameters=[{"config_file": os.path.join(agent_share, "config", "gz_bridge.yaml"), **sim_time}]),
         Node(package="ros_gz_bridge", executable="parameter_bridge", name="gz_service_bridge", output="screen",
              arguments=list(setup.service_bridge_args), parameters=[sim_time]),
+        # The demo rules of config/simulation.yaml's sim_node: a car that leaves the track is put
+        # back after a penalty instead of ending the episode.
         Node(package="deepracer_sim", executable="gazebo_bridge_node", name="gazebo_bridge_node", output="screen",
              parameters=[{"track": track, "reverse": reverse, "world": setup.world_name,
-                          "stereo": setup.car.stereo, "lidar": setup.car.lidar, "model_path": model, **sim_time}]),
+                          "stereo": setup.car.stereo, "lidar": setup.car.lidar, "model_path": model,
+                          "evaluation": True, "number_of_resets": 10000, "off_track_penalty": 1.0,
+                          "collision_penalty": 1.0, **sim_time}]),
         Node(package="deepracer_agent", executable="agent_node", name="agent_node", output="screen",
              parameters=[params, {"model_path": model, **sim_time}]),
         Node(package="deepracer_control", executable="control_node", name="control_node", output="screen",

@@ -112,3 +112,15 @@ def test_cli_reports_unknown_track(tmp_path, capsys):
 def test_sdf_names_are_safe(bad):
     name = sdf_name(bad)
     assert name.replace("_", "").isalnum() and not name[0].isdigit()
+
+
+def test_deepracer_command_line_runs_the_gazebo_subcommand(tmp_path, monkeypatch, capsys):
+    """register(subparsers) plugs into `deepracer` like every other command module."""
+    from deepracer_agent import cli
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("deepracer_sim.gazebo.cli",))
+    track = shipped_track_names()[-1]
+    assert cli.main(["gazebo", "worlds", "--track", track, "--out", str(tmp_path)]) == 0
+    assert (tmp_path / f"{sdf_name(track)}.sdf").is_file()
+    assert cli.main(["gazebo", "worlds", "--track", str(tmp_path / "missing.npy"), "--out", str(tmp_path)]) == 1
+    assert "missing.npy" in capsys.readouterr().err
