@@ -147,8 +147,18 @@ class LockstepRig:
     def answer(self, index: int) -> SimStep:
         """Answer the newest SimStep with an action; return the step it produced."""
         waiting = self.newest
-        self.actions.publish(AgentAction(step=waiting, action_index=index))
-        self.probe.spin_until(lambda: self.newest > waiting, 20, f"the step after {waiting}", self.processes)
+        sent = [0.0]
+
+        def answered() -> bool:
+            # Like agent_node, answer sim_node's resends too (a servo message lost before discovery completes).
+            if self.newest > waiting:
+                return True
+            if time.monotonic() - sent[0] > 0.5:
+                self.actions.publish(AgentAction(step=waiting, action_index=index))
+                sent[0] = time.monotonic()
+            return False
+
+        self.probe.spin_until(answered, 20, f"the step after {waiting}", self.processes)
         return next(m for m in self.steps if m.step == waiting + 1)
 
 
