@@ -167,6 +167,18 @@ def test_prepare_and_teleport_hold_the_car():
     assert gazebo.on_servo(12.0, 0.0) == ActuatorCommand(math.radians(12.0), 0.0)
 
 
+def test_lap_time_starts_when_gazebo_shows_the_car_at_the_start():
+    track = load_track(list_tracks()[0])
+    gazebo = GazeboEpisode(track)
+    start = gazebo.reset(3.0)                      # the car is sent to the start at t = 3 s ...
+    gazebo.on_frame((start[0] + 2.0, start[1], start[2]), 3.5)
+    assert gazebo.on_frame(start, 4.0).reset_info["sim_time"] == 4.0   # ... and arrives at 4 s
+    gazebo.on_frame(start, 4.0 + DT, (0.0, 1.0, -1))
+    result = gazebo.on_frame(start, 4.0 + 2 * DT, (0.0, 1.0, -1))
+    assert result.outcome.info["lap_time"] == pytest.approx(DT)
+    assert result.outcome.params["sim_time"] == pytest.approx(4.0 + DT)
+
+
 def test_first_run_step_params_match_the_standalone_params():
     """The core's params for a pose are deepracer_sim.params.reward_params's for that pose."""
     track = load_track(list_tracks()[1])

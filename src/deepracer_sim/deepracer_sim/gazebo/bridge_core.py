@@ -169,7 +169,6 @@ class GazeboCar:
 
     def __init__(self) -> None:
         self.state = np.zeros(7)
-        self.command = ActuatorCommand.stop()
         self.teleport: tuple[float, float, float] | None = None
 
     @property
@@ -184,15 +183,13 @@ class GazeboCar:
         self.state[:] = 0.0
         self.state[:3] = (x, y, yaw)
         self.teleport = (float(x), float(y), float(yaw))
-        self.command = ActuatorCommand.stop()
 
     def drive(self, steering_deg: float, speed: float, duration: float) -> None:
-        # Gazebo's joints follow the servo (see GazeboEpisode.on_servo), as in sim_node; the
-        # action's command only goes into the params.
-        self.command = actuator_command(steering_deg, speed)
+        """Nothing to integrate: Gazebo moves the car, its joints following the servo (see
+        GazeboEpisode.on_servo) as sim_node's car does; the action only goes into the params."""
 
     def coast_to_stop(self, duration: float) -> None:
-        self.command = ActuatorCommand.stop()
+        """The prepare step's zero command: GazeboEpisode holds the car outside the RUN phase."""
 
 
 def _pose_error(pose, target) -> tuple[float, float]:
@@ -288,10 +285,12 @@ class GazeboEpisode:
                 return result  # the frame still shows the car before the teleport
             self._awaiting = None
             if self._frame_pose is None:
-                # First frame of the episode: it is the observation the prepare step answers.
+                # First frame of the episode: it is the observation the prepare step answers,
+                # and the episode's clock starts now, not when the car was sent to the start.
                 self._frame_pose = tuple(float(v) for v in pose)
                 self._frame_time = float(sim_time)
-                result.reset_info = self._reset_info
+                self.sim.sim_time = self.sim.episode_start_time = self.sim.lap_start_time = float(sim_time)
+                result.reset_info = dict(self._reset_info, sim_time=float(sim_time))
                 return result
         if self._frame_pose is None:
             return result
