@@ -22,6 +22,15 @@ def ros_env(domain_id) -> dict:
     return ros_environment(domain_id)
 
 
+@pytest.fixture(scope="session")
+def standin_env(tmp_path_factory, ros_env):
+    """The test environment plus stand-ins of the car's deepracer_interfaces_pkg and of tf2_msgs (about 20 s
+    to build, once per session)."""
+    from car_standin import build_standins
+
+    return {**ros_env, **build_standins(tmp_path_factory.mktemp("standin_interfaces"))}
+
+
 @pytest.fixture
 def probe(domain_id):
     ros_probe = RosProbe(domain_id)

@@ -11,16 +11,13 @@ from deepracer_control.model_metadata import ModelMetadata
 from deepracer_control.nodes import ros_common as rc
 from deepracer_interfaces.msg import AgentAction
 
-from car_standin import build_car_interfaces
-
 STANDIN = str(Path(__file__).with_name("car_standin.py"))
 pytestmark = pytest.mark.timeout(240)
 
 
-@pytest.fixture(scope="module")
-def car_env(tmp_path_factory, ros_env):
-    """The test environment plus a built deepracer_interfaces_pkg (about 20 s to build)."""
-    return {**ros_env, **build_car_interfaces(tmp_path_factory.mktemp("car_interfaces"))}
+@pytest.fixture
+def car_env(standin_env):
+    return standin_env
 
 
 def servo_messages(process) -> list[dict]:

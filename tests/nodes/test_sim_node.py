@@ -239,3 +239,59 @@ def test_reset_pause_and_set_track_services(probe, start_node, tmp_path):
     probe.spin_until(lambda: tracks[-1].name == "beginner_oval", 10, "the new TrackInfo", (sim,))
     assert tracks[-1].is_reversed
     assert sim.alive() and statuses
+
+
+def rotate(xyzw, vector):
+    """Rotate a vector by a unit quaternion (x, y, z, w)."""
+    x, y, z, w = xyzw
+    q = np.array([x, y, z])
+    v = np.asarray(vector, dtype=float)
+    return v + 2.0 * np.cross(q, np.cross(q, v) + w * v)
+
+
+def test_tf_tree_follows_rep_103_and_105(probe, start_node, standin_env):
+    from pathlib import Path
+
+    standin = str(Path(__file__).with_name("car_standin.py"))
+    listener = start_node(standin, env=standin_env, args=["tf"])
+    sim = start_node(SIM, env=standin_env, params={"sim_node": {"mode": "realtime",
+                                                                "sensors": ["FRONT_FACING_CAMERA", "LIDAR"]}})
+    odoms = probe.subscribe(Odometry, rc.ODOM_TOPIC, rc.SENSOR_QOS)
+
+    def transforms():
+        import json
+
+        return [json.loads(line) for line in listener.log_text().splitlines() if line.startswith("{")]
+
+    def have_all():
+        seen = {(t["parent"], t["child"]) for t in transforms()}
+        return {("map", "odom"), ("base_link", "camera_link"), ("camera_link", "camera_optical_frame"),
+                ("base_link", "laser"), ("odom", "base_link")} <= seen and odoms
+
+    probe.spin_until(have_all, 60, "the whole TF tree", (sim, listener))
+    tf = {}
+    for t in transforms():
+        tf[(t["parent"], t["child"])] = t
+    assert all(t["topic"] == "/tf_static" for key, t in tf.items() if key != ("odom", "base_link"))
+    assert tf[("odom", "base_link")]["topic"] == "/tf"
+    assert tf[("map", "odom")]["xyz"] == [0.0, 0.0, 0.0]
+    # Camera: 0.145 m ahead, 0.130 m up, looking 15° down; optical frame z forward, x right, y down.
+    camera = tf[("base_link", "camera_link")]
+    assert camera["xyz"] == pytest.approx(list(geometry.CAMERA_OFFSET_XYZ))
+    forward = rotate(camera["xyzw"], [1.0, 0.0, 0.0])
+    assert forward == pytest.approx([math.cos(math.radians(15)), 0.0, -math.sin(math.radians(15))], abs=1e-6)
+    optical = tf[("camera_link", "camera_optical_frame")]["xyzw"]
+    assert rotate(optical, [0, 0, 1]) == pytest.approx([1, 0, 0], abs=1e-9)   # optical z = forward
+    assert rotate(optical, [1, 0, 0]) == pytest.approx([0, -1, 0], abs=1e-9)  # optical x = right
+    assert rotate(optical, [0, 1, 0]) == pytest.approx([0, 0, -1], abs=1e-9)  # optical y = down
+    # LIDAR: faces the rear (yaw π), so the scan's 0 rad ray points backwards.
+    laser = tf[("base_link", "laser")]
+    assert rotate(laser["xyzw"], [1, 0, 0]) == pytest.approx([-1, 0, 0], abs=1e-6)
+    # odom -> base_link is the pose on /odom.
+    moving = [t for t in transforms() if t["child"] == "base_link"]
+    stamps = {round(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9, 6): m for m in odoms}
+    matched = [(t, stamps[round(t["stamp"], 6)]) for t in moving if round(t["stamp"], 6) in stamps]
+    assert matched, "TF and odometry come from the same steps"
+    t, odom = matched[-1]
+    assert t["xyz"][:2] == pytest.approx([odom.pose.pose.position.x, odom.pose.pose.position.y])
+    assert sim.alive()

@@ -42,7 +42,18 @@ def write_params(folder: Path, model: Path, sensors: list[str]) -> Path:
     return path
 
 
-def measure(params_file: Path, domain_id: int, warmup_s: float, seconds: float, log_dir: Path) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def measure(params_file: Path, domain_id: int, warmup_s: float, seconds: float,
+            log_dir: Path) -> tuple[float, dict[str, float]]:
+    """(steps per second, CPU milliseconds per step of each node) over the measurement window."""
     import rclpy
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
@@ -79,14 +90,19 @@ def measure(params_file: Path, domain_id: int, warmup_s: float, seconds: float, 
         while time.monotonic() < end_warmup:
             executor.spin_once(timeout_sec=0.1)
         first = len(seen)
+        cpu_before = [cpu_seconds(p.pid) for p, _ in processes]
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             executor.spin_once(timeout_sec=0.1)
+        cpu_after = [cpu_seconds(p.pid) for p, _ in processes]
         window = seen[first:]
         if len(window) < 2:
             raise RuntimeError(f"no steps during the measurement; see the logs in {log_dir}")
         (t0, s0), (t1, s1) = window[0], window[-1]
-        return (s1 - s0) / (t1 - t0)
+        steps = max(1, seen[-1][1] - window[0][1])
+        names = ("sim_node", "agent_node", "control_node")
+        cpu = {name: 1000.0 * (after - before) / steps for name, before, after in zip(names, cpu_before, cpu_after)}
+        return (s1 - s0) / (t1 - t0), cpu
     finally:
         for process, log in processes:
             if process.poll() is None:
@@ -122,9 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(1, args.runs + 1):
             log_dir = folder / f"run{run}"
             log_dir.mkdir()
-            rate = measure(params_file, domain_id, args.warmup, args.seconds, log_dir)
+            rate, cpu = measure(params_file, domain_id, args.warmup, args.seconds, log_dir)
             rates.append(rate)
-            print(f"run {run}: {rate:.1f} steps/s", flush=True)
+            costs = ", ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
+            print(f"run {run}: {rate:.1f} steps/s (CPU ms per step: {costs}; load average "
+                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
     median = statistics.median(rates)
     print(f"lock-step loop sim_node → agent_node → control_node → sim_node, 3-layer CNN, {' + '.join(args.sensors)}: "
           f"median {median:.1f} steps/s over {len(rates)} runs (target {TARGET_STEPS_PER_SECOND:g})")
