@@ -187,7 +187,7 @@ fix_wheel_paths() {
 # 5. Optional: Debian's SDF parser, for checking the generated Gazebo worlds. Never fatal.
 # ---------------------------------------------------------------------------------------------
 install_sdformat() {
-    local packages=(libsdformat-dev sdformat-sdf)
+    local packages=(libsdformat-dev sdformat-sdf pkg-config assimp-utils)
     if dpkg -s "${packages[@]}" >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
         return
     fi

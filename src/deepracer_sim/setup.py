@@ -36,6 +36,7 @@ setup(
     entry_points={
         "console_scripts": [
             "sim_node = deepracer_sim.nodes.sim_node:main",
+            "gazebo_bridge_node = deepracer_sim.nodes.gazebo_bridge_node:main",
         ],
     },
 )

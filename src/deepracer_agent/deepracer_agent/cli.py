@@ -16,6 +16,7 @@ import sys
 COMMAND_MODULES = (
     "deepracer_agent.commands",
     "deepracer_sim.cli",
+    "deepracer_sim.gazebo.cli",
     "deepracer_sim.nodes.bringup",
 )
 
