@@ -174,6 +174,26 @@ def make_executor():
     return SingleThreadedExecutor()
 
 
+def spin_until_shutdown(executor, context=None, deadline: float | None = None) -> None:
+    """spin_once until the context is shut down (SIGINT/SIGTERM) or the monotonic deadline passes.
+
+    A signal can shut the context down while a callback is publishing; the error that publish raises
+    then is part of a clean shutdown, not a crash.
+    """
+    import time
+
+    # spin_once in a loop: EventsExecutor.spin() of Kilted's wheels busy-waits without serving callbacks.
+    while rclpy.ok(context=context) and (deadline is None or time.monotonic() < deadline):
+        try:
+            executor.spin_once(timeout_sec=0.2)
+        except (KeyboardInterrupt, ExternalShutdownException):
+            return
+        except Exception:
+            if rclpy.ok(context=context):
+                raise
+            return
+
+
 def spin_node(make_node: Callable[[], Any], args: list[str] | None = None) -> int:
     """Create a node and spin it until Ctrl-C or SIGTERM; the body of every node's main()."""
     # rclpy's own signal handlers turn SIGINT and SIGTERM (what launch and the tests send) into a clean
@@ -188,9 +208,7 @@ def spin_node(make_node: Callable[[], Any], args: list[str] | None = None) -> in
             return 1
         executor = make_executor()
         executor.add_node(node)
-        # spin_once in a loop: EventsExecutor.spin() of Kilted's wheels busy-waits without serving callbacks.
-        while rclpy.ok(context=node.context):
-            executor.spin_once(timeout_sec=0.2)
+        spin_until_shutdown(executor, node.context)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:

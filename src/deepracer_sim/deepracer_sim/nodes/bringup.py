@@ -81,7 +81,7 @@ def run(args) -> int:
     from rclpy.executors import ExternalShutdownException
     from rclpy.parameter import Parameter
 
-    from deepracer_control.nodes.ros_common import make_executor
+    from deepracer_control.nodes.ros_common import make_executor, spin_until_shutdown
 
     scenario = args.scenario
     params_file = parameter_file(scenario, args.params)
@@ -112,9 +112,7 @@ def run(args) -> int:
             executor.add_node(node)
         print(f"deepracer sim up: {scenario} with {', '.join(n.get_name() for n in nodes)} "
               f"({params_file}); Ctrl-C stops", flush=True)
-        deadline = time.monotonic() + args.seconds if args.seconds else None
-        while rclpy.ok() and (deadline is None or time.monotonic() < deadline):
-            executor.spin_once(timeout_sec=0.2)
+        spin_until_shutdown(executor, deadline=time.monotonic() + args.seconds if args.seconds else None)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
