@@ -41,7 +41,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class StopConditions:
-    max_minutes: float | None = None  # wall-clock training time
+    max_minutes: float | None = None  # wall-clock training time (a resumed run counts the time before)
     max_episodes: int | None = None  # training episodes; None = hyperparameters.term_cond_max_episodes
     max_iterations: int | None = None
     # Stop once an iteration's evaluation completes this many laps (e.g. 3 of 3 evaluation episodes).
@@ -64,7 +64,7 @@ class TrainingSettings:
     eval_episodes: int = 5  # evaluation episodes after every iteration (the simulator's MIN_EVAL_TRIALS)
     best_model_metric: str = "progress"
     seed: int = 0
-    torch_threads: int | None = None  # None: all cores for updates, one for acting while the envs run
+    torch_threads: int | None = None  # None: every core (the simulators are light; the network is the work)
     max_steps_per_iteration: int | None = None  # None: 10000 for the 3-layer CNN, 3000 otherwise (simulator)
     keep_checkpoints: int = 4  # newest kept besides the best (the console keeps 4)
     round_robin_advance: float = 0.05

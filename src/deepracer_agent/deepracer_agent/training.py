@@ -208,13 +208,16 @@ class IterationReport:
     update_stats: dict
 
     def line(self) -> str:
-        lap = f", best eval lap {self.eval_best_lap_time:.2f} s" if self.eval_best_lap_time else ""
+        if self.eval_episodes:
+            lap = f", best lap {self.eval_best_lap_time:.2f} s" if self.eval_best_lap_time else ""
+            evaluation = f"eval progress {self.eval_progress:5.1f}%, laps {self.eval_laps}/{self.eval_episodes}{lap}"
+        else:
+            evaluation = "no evaluation"
         return (
             f"iteration {self.iteration:>3} | {self.checkpoint} | mean reward {self.mean_reward:8.2f} | "
-            f"mean progress {self.mean_progress:5.1f}% | laps {self.laps}/{self.episodes} | "
-            f"eval progress {self.eval_progress:5.1f}%, laps {self.eval_laps}/{self.eval_episodes}{lap} | "
-            f"best {self.best_checkpoint} | collect {self.seconds_collect:.1f}s update {self.seconds_update:.1f}s "
-            f"eval {self.seconds_eval:.1f}s"
+            f"mean progress {self.mean_progress:5.1f}% | laps {self.laps}/{self.episodes} | {evaluation} | "
+            f"best {self.best_checkpoint} | {self.steps} steps: collect {self.seconds_collect:.1f}s "
+            f"update {self.seconds_update:.1f}s eval {self.seconds_eval:.1f}s"
         )
 
 
@@ -244,8 +247,12 @@ class Trainer:
         clone_from: str | os.PathLike | None = None,
         clone_checkpoint: str | int | None = None,
         models_root: str | os.PathLike | None = None,
+        env_group_factory: Callable[[int, dict], Any] | None = None,
     ):
+        """env_group_factory(num_envs, env_kwargs) builds the simulators (default: EnvGroup in this
+        process); anything with EnvGroup's reset/batch/step/observations/observation_space will do."""
         self.config = config
+        self.env_group_factory = env_group_factory
         self.folder = folder
         self.resume = resume
         self.clone_source = ModelFolder.resolve(clone_from, models_root) if clone_from else None
@@ -449,7 +456,7 @@ class Trainer:
 
         config = self.config
         num_envs = config.training.num_envs
-        envs = EnvGroup(num_envs, env_kwargs(config, reward_function, evaluation=False, seed=seed))
+        envs = self._make_group(num_envs, env_kwargs(config, reward_function, evaluation=False, seed=seed))
         eval_envs = None
         try:
             spec = OrderedDict((key, tuple(space.shape)) for key, space in envs.observation_space.spaces.items())
@@ -472,7 +479,7 @@ class Trainer:
                 self._save_state(initial, optimizer, 0.0)
                 self._write_derived()
             if config.training.eval_episodes:
-                eval_envs = EnvGroup(
+                eval_envs = self._make_group(
                     config.training.eval_episodes,
                     env_kwargs(config, reward_function, evaluation=True, seed=seed + 7919),
                 )
@@ -503,6 +510,11 @@ class Trainer:
             last_checkpoint=(self.last or {}).get("name"),
             reports=self.reports,
         )
+
+    def _make_group(self, num_envs: int, kwargs: dict):
+        if self.env_group_factory is not None:
+            return self.env_group_factory(num_envs, kwargs)
+        return EnvGroup(num_envs, kwargs)
 
     def _stop_reason(self, started: float, report: IterationReport | None) -> str | None:
         stop = self.config.stop
@@ -566,13 +578,14 @@ class Trainer:
         entry = self.folder.checkpoint_entry(name.name, None if math.isnan(score) else score)
         self.eval_history[name.name] = score
         self.last = entry
-        if is_better(score, None if self.best is None else self.best.get("avg_eval_metric"), metric) or (
-            self.best is None and not evaluations
-        ):
+        # Without evaluation episodes there is nothing to compare: the newest checkpoint is the best.
+        if not evaluations or is_better(score, None if self.best is None else self.best.get("avg_eval_metric"), metric):
             self.best = entry
         self._append_metrics(episodes, evaluations)
-        self._save_state(name, optimizer, self.elapsed_before + (time.monotonic() - started))
+        # The sim-trace goes before the state that commits the iteration: a resume deletes the
+        # traces of uncommitted iterations, so a trace is never missing for a committed one.
         write_simtrace(self.folder.simtrace_path(iteration), [row for e in episodes for row in e.rows])
+        self._save_state(name, optimizer, self.elapsed_before + (time.monotonic() - started))
         self._write_derived()
         keep = {self.best["name"]} if self.best else set()
         self.folder.prune_checkpoints(self.config.training.keep_checkpoints, keep)
