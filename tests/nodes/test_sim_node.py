@@ -295,3 +295,32 @@ def test_tf_tree_follows_rep_103_and_105(probe, start_node, standin_env):
     t, odom = matched[-1]
     assert t["xyz"][:2] == pytest.approx([odom.pose.pose.position.x, odom.pose.pose.position.y])
     assert sim.alive()
+
+
+def test_rviz_markers_show_track_waypoints_obstacles_and_bot_cars(probe, start_node):
+    from visualization_msgs.msg import Marker, MarkerArray
+
+    sim = start_node(SIM, {"sim_node": {"mode": "realtime", "race_type": "OBJECT_AVOIDANCE",
+                                        "number_of_obstacles": 3, "number_of_bot_cars": 2}})
+    arrays = probe.subscribe(MarkerArray, rc.MARKERS_TOPIC, rc.LATCHED_QOS)
+    tracks = probe.subscribe(TrackInfo, rc.TRACK_TOPIC, rc.LATCHED_QOS)
+
+    def markers():
+        return [m for a in arrays for m in a.markers]
+
+    def complete():
+        spaces = {m.ns for m in markers()}
+        return tracks and {"borders", "centre_line", "waypoints", "waypoint_numbers", "car", "obstacles",
+                           "bot_cars"} <= spaces
+
+    probe.spin_until(complete, 60, "track, car, obstacle and bot car markers", (sim,))
+    found = markers()
+    waypoints = len(tracks[-1].waypoints)
+    numbers = {m.text for m in found if m.ns == "waypoint_numbers"}
+    assert numbers == {str(i) for i in range(waypoints)}, "every waypoint is numbered, from 0"
+    assert {m.id for m in found if m.ns == "borders"} == {0, 1}
+    assert all(m.header.frame_id == rc.MAP_FRAME for m in found if m.action == Marker.ADD)
+    assert len({m.id for m in found if m.ns == "obstacles"}) == 3
+    assert len({m.id for m in found if m.ns == "bot_cars"}) == 2
+    box = next(m for m in found if m.ns == "obstacles")
+    assert (box.scale.x, box.scale.y, box.scale.z) == pytest.approx((0.4, 0.3, 0.25))

@@ -100,7 +100,7 @@ class TorchPolicy:
     def decide(self, observation: Mapping[str, np.ndarray], deterministic: bool) -> Decision:
         torch = self._torch
         space = self.metadata.action_space
-        with torch.no_grad():
+        with torch.inference_mode():
             batch = {key: torch.from_numpy(np.ascontiguousarray(observation[key])[None]) for key in self.keys}
             # One forward pass for the action, its log-probability and the probabilities shown on the topic.
             dist = self.runner.model.policy.distribution(batch)

@@ -92,7 +92,9 @@ class ControlNode(Node):
                                  rc.LATCHED_QOS)
         self.create_service(SetBool, rc.CONTROL_ENABLE_SERVICE, self._on_enable)
         self.create_service(SetThrottleScale, rc.SET_THROTTLE_SCALE_SERVICE, self._on_set_throttle_scale)
-        self.watchdog_timer = self.create_timer(0.05, self._check_watchdog)
+        # A quarter of the timeout is precise enough, and under sim time a shorter period would wake the node
+        # on nearly every simulator step for nothing.
+        self.watchdog_timer = self.create_timer(max(0.02, self.watchdog_timeout / 4.0 or 0.1), self._check_watchdog)
 
         if self.throttle_scale == 0.0:
             self.get_logger().warning(
