@@ -152,6 +152,12 @@ class TopicEnvGroup:
             raise TopicLinkClosed(f"SimStep {msg.step} does not fit the model: {error}") from None
 
     def reset(self, index: int, start_ndist: float | None = None) -> dict:
+        import torch
+
+        # Acting over topics is one observation at a time, while sim_node and control_node need the other
+        # core: torch's worker threads would spin on it between steps. (The Trainer sets its own thread
+        # count again for the PPO update.)
+        torch.set_num_threads(1)
         self._check_track()
         if start_ndist is None and self.next_first is not None:
             msg = self.next_first
