@@ -11,10 +11,13 @@ reaches a reward.
 Modes:
 - realtime: one step every 1/rate_hz s of wall clock (15 Hz) with the latest servo command.
 - lockstep: one step per action. sim_node publishes SimStep k and waits; it steps when it has
-  (1) the AgentAction answering step k and then (2) a servo message. A servo message with no
-  action pending (a watchdog's zero, a stray teleop) never advances the episode. If nothing
-  answers within lockstep_resend_s, SimStep k is sent again (agent_node answers a repeat with
-  the action it already chose).
+  both the AgentAction answering step k and control_node's servo message for it. The two come
+  from different nodes, so the servo message may arrive first: one with throttle > 0 that came
+  after SimStep k is kept as a candidate and used when the action arrives, if its angle is what
+  the car's navigation mapping gives for that action. A zero-throttle message with no action
+  pending (a watchdog, a stop) never becomes a step. If nothing answers within
+  lockstep_resend_s, SimStep k is sent again (agent_node answers a repeat with the action it
+  already chose, and control_node maps it again).
 
 /clock carries the simulation time; every other node runs on it (use_sim_time), so in lock-step
 time stands still while the simulator waits, and so do their timers (control_node's watchdog).
@@ -299,9 +302,20 @@ class SimNode(Node):
             return
         if self.waiting and msg.step == self.step_id and self.pending_action is None:
             self.pending_action = msg
+            if self.servo_ready and not self._answers(msg):
+                # An earlier step's servo message (after a resend): wait for this action's own.
+                self.servo_ready = False
             if self.servo_ready and not self.paused:
                 self._step_with(msg)  # its servo message came first
         # Other steps are stale answers (to a SimStep already resent or replaced); ignore them.
+
+    def _answers(self, action: AgentAction) -> bool:
+        """Whether the servo message in hand can be control_node's answer to `action`: the car's navigation
+        mapping gives angle = steering / the model's largest steering angle (the throttle depends on the
+        throttle scale, which only control_node knows)."""
+        steering, _, _ = self._command_of(action)
+        expected = max(-1.0, min(1.0, steering / self.actions.max_steering_angle))
+        return abs(self.servo[0] - expected) < 1e-4
 
     def _on_model_metadata(self, msg: String) -> None:
         if self.p["model_path"]:
