@@ -12,6 +12,19 @@ from deepracer_control.nodes import ros_common as rc
 from deepracer_interfaces.msg import AgentAction
 
 STANDIN = str(Path(__file__).with_name("car_standin.py"))
+NO_TORCH = """
+import sys
+
+
+class _NoTorch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError("torch is not installed (blocked by the test)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _NoTorch())
+"""
 pytestmark = pytest.mark.timeout(240)
 
 
@@ -70,12 +83,18 @@ def test_car_deployment_camera_to_servo(probe, start_node, car_env, tmp_path):
 
     servo = start_node(STANDIN, env=car_env, args=["servo"])
     camera = start_node(STANDIN, env=car_env, args=["camera"])
-    agent = start_node("deepracer_agent.nodes.agent_node", env=car_env, params_files=[params])
+    # As on the car, torch is not there: a sitecustomize makes every import of it fail in agent_node.
+    blocker = tmp_path / "no_torch"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(NO_TORCH)
+    agent_env = dict(car_env, PYTHONPATH=f"{blocker}:{car_env.get('PYTHONPATH', '')}")
+    agent = start_node("deepracer_agent.nodes.agent_node", env=agent_env, params_files=[params])
     control = start_node("deepracer_control.nodes.control_node", env=car_env, params_files=[params])
     actions = probe.subscribe(AgentAction, rc.ACTION_TOPIC, rc.LOCKSTEP_QOS)
     nodes = (servo, camera, agent, control)
     probe.spin_until(lambda: len(actions) >= 5, 60, "actions on the car's camera frames", nodes)
     assert "(onnx)" in agent.log_text(), "the car has no torch: the ONNX model must be used"
+    assert "blocked by the test" not in agent.log_text()
 
     # Every action maps to the servo exactly as the car's navigation node would (throttle scale 0.5).
     from deepracer_control.navigation import NavigationMapper

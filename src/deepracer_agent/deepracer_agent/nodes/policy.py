@@ -39,7 +39,10 @@ class Decision:
 
 
 def torch_available() -> bool:
-    return importlib.util.find_spec("torch") is not None
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def find_metadata(folder: Path) -> Path:
