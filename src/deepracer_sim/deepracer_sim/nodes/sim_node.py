@@ -48,7 +48,6 @@ from deepracer_sim.car.dynamics import Car, advance, clip_command
 from deepracer_sim.env import DEFAULT_TRACK, DeepRacerEnv
 from deepracer_sim.nodes import messages, views
 from deepracer_sim.observations import lidar_period
-from deepracer_sim.sensors import geometry
 
 PARAMETERS = {
     "mode": ("realtime", "realtime: a step every 1/rate_hz s of wall clock with the latest servo command; "
