@@ -302,7 +302,11 @@ def test_rviz_markers_show_track_waypoints_obstacles_and_bot_cars(probe, start_n
 
     sim = start_node(SIM, {"sim_node": {"mode": "realtime", "race_type": "OBJECT_AVOIDANCE",
                                         "number_of_obstacles": 3, "number_of_bot_cars": 2}})
-    arrays = probe.subscribe(MarkerArray, rc.MARKERS_TOPIC, rc.LATCHED_QOS)
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+    # Two writers share the topic (track; car and objects): keep more than one sample, as RViz's display does.
+    qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    arrays = probe.subscribe(MarkerArray, rc.MARKERS_TOPIC, qos)
     tracks = probe.subscribe(TrackInfo, rc.TRACK_TOPIC, rc.LATCHED_QOS)
 
     def markers():

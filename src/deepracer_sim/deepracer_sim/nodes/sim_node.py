@@ -81,6 +81,7 @@ PARAMETERS = {
 }
 
 SERVO_LOG_THROTTLE_S = 2.0
+TRACK_MARKER_PERIOD_S = 5.0
 
 
 class ServoDrivenCar(Car):
@@ -176,6 +177,8 @@ class SimNode(Node):
         else:
             self.get_logger().info("waiting for a model (model_path or agent_node's announcement) to start")
 
+        # The track markers again now and then, for a viewer that keeps only one sample of the topic.
+        self.create_timer(TRACK_MARKER_PERIOD_S, self._republish_track_markers, clock=self.steady)
         if self.lockstep:
             self.create_timer(0.1, self._resend_if_unanswered, clock=self.steady)
         else:
@@ -251,7 +254,10 @@ class SimNode(Node):
         track = self.env.track
         stamp = views.stamp_of(self.sim_time)
         self.track_pub.publish(messages.track_to_msg(track))
-        self.track_markers_pub.publish(MarkerArray(markers=views.track_markers(track, stamp)))
+        markers = views.track_markers(track, stamp)  # starts with a DELETEALL of the old track's markers
+        self.track_markers_pub.publish(MarkerArray(markers=markers))
+        # Repeats leave out the DELETEALL, which would also blank the car and objects until their next update.
+        self.track_markers = MarkerArray(markers=markers[1:])
         self.waypoints = track.waypoints
         if self.tf_static_pub is not None:
             self.tf_static_pub.publish(self.tf_type(transforms=views.static_transforms(stamp, self.stereo)))
@@ -500,6 +506,10 @@ class SimNode(Node):
             self.tf_pub.publish(self.tf_type(transforms=[views.odom_transform(state[0], state[1], state[2], stamp)]))
         self.object_markers_pub.publish(MarkerArray(markers=views.dynamic_markers(
             self.env.sim.car.pose, self.env.sim.objects.array, stamp)))
+
+    def _republish_track_markers(self) -> None:
+        if self.env is not None:
+            self.track_markers_pub.publish(self.track_markers)
 
     def _resend_if_unanswered(self) -> None:
         if self.waiting and self.last_sim_step is not None and not self.paused and \
