@@ -6,6 +6,9 @@ name) and writes PNGs into <model>/analysis/:
   progress.png  average progress per iteration, with every episode as a dot (the workshop chart)
   track.png     the fastest complete laps (training and evaluation) drawn on the track
 It also reports the best checkpoint and which episodes completed laps.
+
+Iterations are numbered from 1 as `deepracer train` prints them: iteration N is the data of
+training-simtrace/<N-1>-iteration.csv, and its PPO update produced checkpoint N_Step-*.ckpt.
 """
 from __future__ import annotations
 
@@ -25,14 +28,14 @@ ITERATION_FILE = re.compile(r"^(\d+)-iteration\.csv$")
 
 
 def load_simtrace(folder: ModelFolder) -> pd.DataFrame:
-    """All training sim-trace rows with an `iteration` column (empty frame when none exist)."""
+    """All training sim-trace rows with an `iteration` column, counted from 1 (empty frame when none exist)."""
     frames = []
     for path in sorted(folder.simtrace_dir.glob("*-iteration.csv")) if folder.simtrace_dir.is_dir() else []:
         match = ITERATION_FILE.match(path.name)
         if not match:
             continue
         frame = pd.read_csv(path)
-        frame["iteration"] = int(match.group(1))
+        frame["iteration"] = int(match.group(1)) + 1
         frames.append(frame)
     if not frames:
         return pd.DataFrame()

@@ -97,7 +97,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     for name, kind, text in HYPERPARAMETER_FLAGS:
         hyper.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, help=text)
     stop = parser.add_argument_group("stop conditions")
-    stop.add_argument("--max-minutes", type=float, help="stop after this many minutes of training")
+    stop.add_argument("--max-minutes", type=float, help="stop after this many minutes of training (default 60)")
     stop.add_argument("--max-episodes", type=int, help="stop after this many training episodes")
     stop.add_argument("--max-iterations", type=int, help="stop after this many iterations")
     stop.add_argument("--stop-on-eval-laps", dest="eval_complete_laps", type=int, metavar="N",
@@ -236,7 +236,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     trainer = Trainer(config, folder, resume=args.resume, show_progress=False if args.no_progress else None,
                       clone_from=clone, clone_checkpoint=getattr(args, "clone_checkpoint", None),
                       models_root=args.models_root)
-    summary = trainer.run()
+    try:
+        summary = trainer.run()
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: every complete iteration of {folder.name!r} is saved; continue with "
+              f"`deepracer train --resume --model {folder.name}`", file=sys.stderr)
+        return 130
     print(f"stopped: {summary.stop_reason}")
     print(f"model {summary.model}: {summary.iterations} iterations, {summary.episodes} episodes, "
           f"{summary.steps} steps in {summary.seconds / 60.0:.1f} min")

@@ -41,7 +41,8 @@ class ConfigError(ValueError):
 
 @dataclass
 class StopConditions:
-    max_minutes: float | None = None  # wall-clock training time (a resumed run counts the time before)
+    # Wall-clock training time; a resumed run counts the time before. 60 min is the console's default.
+    max_minutes: float | None = 60.0
     max_episodes: int | None = None  # training episodes; None = hyperparameters.term_cond_max_episodes
     max_iterations: int | None = None
     # Stop once an iteration's evaluation completes this many laps (e.g. 3 of 3 evaluation episodes).
