@@ -140,3 +140,17 @@ def test_analyze_writes_plots(capsys, models):
         path = models / "tiny" / "analysis" / name
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "best checkpoint:" in out and "iteration   1" in out
+
+
+def test_evaluate_continuous_counts_laps_within_one_episode(capsys, models):
+    from deepracer_agent.evaluation import evaluate_model
+
+    result = evaluate_model("tiny", laps=2, continuous=True, max_steps=300)
+    data = result.to_dict()
+    assert data["continuous"] is True and len(data["laps"]) == 2
+    trace = pd.read_csv(f"{result.evaluation_dir}/evaluation-simtrace/0-iteration.csv")
+    # One episode: a single prepare step, and every lap that ended without a lap time is accounted for.
+    assert (trace["episode_status"] == "prepare").sum() == 1
+    completed = [lap for lap in data["laps"] if lap["lap_time"] is not None]
+    assert data["completed_laps"] == len(completed)
+    assert all(lap["progress"] == 100.0 for lap in completed)

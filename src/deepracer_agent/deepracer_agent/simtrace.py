@@ -86,7 +86,7 @@ def simtrace_row(
         bool(done),
         bool(params["all_wheels_on_track"]),
         float(params["progress"]),
-        closest_waypoint(params),
+        int(info["closest_waypoint"]) if "closest_waypoint" in info else closest_waypoint(params),
         float(params["track_length"]),
         float(info["sim_time"]),
         str(info["episode_status"]),

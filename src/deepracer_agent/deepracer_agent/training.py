@@ -656,7 +656,8 @@ class Trainer:
             for row, index in enumerate(indices):
                 episode = running[index]
                 for key in keys:
-                    episode.observations.setdefault(key, []).append(envs.observations[index][key])
+                    # A copy: a simulator may hand out the same buffer again (e.g. a LIDAR scan it reuses).
+                    episode.observations.setdefault(key, []).append(np.array(envs.observations[index][key]))
                 action = actions[row]
                 reward, done, info = envs.step(index, env_action(action, self.action_space_type))
                 episode.actions.append(action)
