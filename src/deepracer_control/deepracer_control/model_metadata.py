@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from deepracer_control.action_space import ActionSpace, ActionSpaceError, action_space_from_json
+from deepracer_control.atomic import write_json_atomic  # noqa: F401  (re-exported: older imports use it from here)
 
 CAMERA_SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LEFT_CAMERA", "observation")
 LIDAR_SENSORS = ("LIDAR", "SECTOR_LIDAR", "DISCRETIZED_SECTOR_LIDAR")
@@ -149,20 +149,3 @@ def validate_lidar_config(config: Any) -> dict:
     if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not 0.15 <= clip <= 12.0:
         raise ModelMetadataError(f"lidar_config.clipping_dist must be in [0.15, 12] m, got {clip!r}")
     return merged
-
-
-def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
-    """Write JSON so that readers see the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            json.dump(data, stream, indent=2)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

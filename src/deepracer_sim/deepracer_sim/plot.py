@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
+from deepracer_control.atomic import write_with_atomic
 from deepracer_sim.tracks import Track, load_track
 
 
@@ -77,17 +76,8 @@ def plot_track(
     axes.set_title(title or f"{track.name} ({direction}, {track.length:.2f} m)")
     axes.grid(alpha=0.3)
     if out_png is not None:
-        out_png = Path(out_png)
-        out_png.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{out_png.name}.", suffix=".png", dir=out_png.parent)
-        os.close(handle)
         try:
-            figure.savefig(temporary, dpi=dpi, bbox_inches="tight")
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, out_png)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+            write_with_atomic(out_png, lambda stream: figure.savefig(stream, format="png", dpi=dpi, bbox_inches="tight"))
         finally:
             plt.close(figure)
     return figure

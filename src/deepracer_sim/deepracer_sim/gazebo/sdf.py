@@ -1,10 +1,10 @@
 """Small helpers for writing SDF with ElementTree, and for writing files atomically."""
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from deepracer_control.atomic import write_bytes_atomic
 
 # libsdformat 12 (Debian 12) reads up to SDF 1.9 and Gazebo Harmonic (libsdformat 14) reads it
 # too, so one version serves the parser we can run here and the simulator users run.
@@ -61,15 +61,5 @@ def write_atomic(path: Path, data: bytes) -> bool:
     path = Path(path)
     if path.exists() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_bytes_atomic(path, data)
     return True

@@ -16,13 +16,13 @@ from __future__ import annotations
 import bisect
 import math
 import os
-import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from deepracer_control.atomic import write_with_atomic
 from deepracer_sim import geometry
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -375,18 +375,7 @@ def save_route(path: str | os.PathLike, track: "Track | np.ndarray") -> Path:
     """Write a route (N, 6) .npy atomically; a Track is saved in its file order (not its driving order)."""
     route = track.route if isinstance(track, Track) else validate_route(track, os.fspath(path))
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.save(stream, np.asarray(route, dtype=np.float64), allow_pickle=False)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp creates 0600; route files are meant to be shared
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_with_atomic(path, lambda stream: np.save(stream, np.asarray(route, dtype=np.float64), allow_pickle=False))
     return path
 
 
