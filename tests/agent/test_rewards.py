@@ -72,7 +72,7 @@ def test_validate_command_exit_codes(tmp_path):
     good.write_text("def reward_function(params):\n    return 1.0 if params['all_wheels_on_track'] else 0.001\n")
     bad = tmp_path / "bad.py"
     bad.write_text(BAD_REWARDS["nan"][0])
-    command = [sys.executable, "-m", "deepracer_agent.cli", "validate"]
+    command = [sys.executable, "-m", "deepracer_agent", "validate"]
     ok = subprocess.run(command + [str(good)], capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
     assert ok.returncode == 0 and ok.stdout.startswith("OK: ")
     failed = subprocess.run(command + [str(bad), "--json"], capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)

@@ -13,7 +13,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from deepracer_agent.cli import CommandError
+
+
+class CommandError(ValueError):
+    """An expected failure of an agent command. A ValueError, so `deepracer` prints it as one line
+    however the CLI module was started (`python -m deepracer_agent.cli` imports cli.py twice, and
+    an exception class from the second copy would not match the first)."""
 
 
 # ----------------------------------------------------------------------------- shared options
@@ -53,11 +58,12 @@ def _vehicle_overrides(args: argparse.Namespace, base: dict) -> dict:
         if given:
             raise CommandError(f"--continuous cannot be combined with the discrete options {sorted(given)}")
         current = vehicle.get("action_space")
-        steering = args.steering_range or ((current or {}).get("steering_angle", {}).get("low", -30.0),
-                                           (current or {}).get("steering_angle", {}).get("high", 30.0)) \
-            if isinstance(current, dict) and current.get("type") != "discrete" else args.steering_range or (-30.0, 30.0)
-        speed = args.speed_range or ((0.5, 1.0) if not isinstance(current, dict) or current.get("type") == "discrete"
-                                     else (current.get("speed", {}).get("low", 0.5), current.get("speed", {}).get("high", 1.0)))
+        steering, speed = (-30.0, 30.0), (0.5, 1.0)
+        if isinstance(current, dict) and isinstance(current.get("steering_angle"), dict):
+            steering = (current["steering_angle"]["low"], current["steering_angle"]["high"])
+            speed = (current["speed"]["low"], current["speed"]["high"])
+        steering = args.steering_range or steering
+        speed = args.speed_range or speed
         vehicle["action_space"] = {"type": "continuous", "steering_angle": {"low": steering[0], "high": steering[1]},
                                    "speed": {"low": speed[0], "high": speed[1]}}
     elif given:
@@ -313,6 +319,8 @@ def _cmd_models_list(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from deepracer_agent.garage import NETWORK_LABELS
+
     table = Table(title=f"models in {models_root(args.models_root)}")
     for column in ("name", "track", "network", "actions", "iterations", "best checkpoint"):
         table.add_column(column)
@@ -321,7 +329,7 @@ def _cmd_models_list(args: argparse.Namespace) -> int:
         metadata = info["model_metadata"]
         space = metadata["action_space"]
         actions = f"{len(space)} discrete" if isinstance(space, list) else "continuous"
-        table.add_row(info["name"], str(info["track"] or "-"), metadata["neural_network"].replace("DEEP_CONVOLUTIONAL_NETWORK", "CNN"),
+        table.add_row(info["name"], str(info["track"] or "-"), NETWORK_LABELS.get(metadata["neural_network"], metadata["neural_network"]),
                       actions, str(info["iterations"]), str(info["best_checkpoint"] or "-"))
     Console().print(table)
     return 0
@@ -525,7 +533,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     use.add_argument("checkpoint", help="a number, a checkpoint name, best or last")
     _add_models_root(use)
     use.set_defaults(handler=_cmd_models_use_checkpoint)
-    models.set_defaults(handler=lambda args: (models.print_help(), 2)[1])
+    def models_help(args: argparse.Namespace) -> int:
+        models.print_help()
+        return 2
+
+    models.set_defaults(handler=models_help)
 
     demo = subparsers.add_parser("demo", help="train, evaluate and analyze the workshop model end to end")
     demo.add_argument("--model", default=None, help="model name (default demo-<timestamp>)")

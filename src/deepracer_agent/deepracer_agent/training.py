@@ -538,7 +538,9 @@ class Trainer:
         if self.show_progress:
             from tqdm import tqdm
 
-            total = self.config.stop.max_episodes or None
+            stop = self.config.stop
+            total = stop.max_episodes or (stop.max_iterations * self.hp.num_episodes_between_training
+                                          if stop.max_iterations else None)
             self._bar = tqdm(total=total, initial=self.total_episodes, unit="episode", dynamic_ncols=True,
                              desc=self.folder.name, file=sys.stderr)
         while True:
@@ -590,8 +592,6 @@ class Trainer:
         keep = {self.best["name"]} if self.best else set()
         self.folder.prune_checkpoints(self.config.training.keep_checkpoints, keep)
         t4 = time.monotonic()
-        if self._bar is not None:
-            self._bar.update(len(episodes))
 
         lap_times = [e["lap_time_s"] for e in evaluations if e.get("lap_time_s") is not None]
         return IterationReport(
@@ -668,6 +668,8 @@ class Trainer:
                 if done:
                     finished.append(episode)
                     del running[index]
+                    if self._bar is not None:
+                        self._bar.update(1)
                     if next_number - first < wanted:
                         envs.reset(index)
                         running[index] = Episode(number=next_number)
