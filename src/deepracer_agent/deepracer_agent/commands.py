@@ -264,7 +264,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     result = evaluate_model(
         args.model, track=args.track, laps=args.laps, off_track_penalty=args.off_track_penalty,
         collision_penalty=args.collision_penalty, checkpoint=args.checkpoint, reverse=args.reverse,
-        continuous=args.continuous, models_root=args.models_root,
+        continuous=args.continuous, race_type=args.race_type, models_root=args.models_root,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -487,6 +487,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--checkpoint", help="best (default), last, a number or a checkpoint name")
     evaluate.add_argument("--reverse", action="store_true", help="drive the track the other way")
     evaluate.add_argument("--continuous", action="store_true", help="all laps in one episode")
+    evaluate.add_argument("--race-type", choices=("TIME_TRIAL", "OBJECT_AVOIDANCE", "HEAD_TO_BOT"),
+                          help="default: the race type the model trained for")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     _add_models_root(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate)

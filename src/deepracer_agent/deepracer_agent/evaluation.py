@@ -24,7 +24,8 @@ from deepracer_agent.simtrace import simtrace_row, write_simtrace
 
 # Resets allowed when a penalty is given: effectively unlimited, as the DeepRacer-on-AWS console sets it.
 RESETS_WITH_PENALTY = 10000
-# A trial that never ends (a car circling on the spot) is cut after this many steps (10 min of sim time).
+# A trial that never ends (a car circling, or reset into the same obstacle again and again) is cut
+# after this many steps (10 min of sim time); its status is then "step_limit".
 DEFAULT_MAX_STEPS = 9000
 
 
@@ -121,7 +122,7 @@ def evaluate_model(
     checkpoint: str | int | None = None,
     reverse: bool = False,
     continuous: bool = False,
-    race_type: str = "TIME_TRIAL",
+    race_type: str | None = None,
     models_root: str | None = None,
     write: bool = True,
     max_steps: int = DEFAULT_MAX_STEPS,
@@ -137,7 +138,12 @@ def evaluate_model(
     payload = folder.load_checkpoint(checkpoint)
     network, metadata = actor_critic_from_payload(payload)
     runner = PolicyRunner(network, metadata, name=folder.name)
-    track_name = track or folder.training_config().get("track") or default_track()
+    trained = folder.training_config()
+    track_name = track or trained.get("track") or default_track()
+    # Race with the objects the model trained with (race type and the simulator's object options).
+    race_type = race_type or trained.get("race_type") or "TIME_TRIAL"
+    trained_options = {key: value for key, value in (trained.get("training", {}).get("env_options") or {}).items()
+                       if key not in ("max_steps", "reward_time_limit_s")}
     penalised = off_track_penalty is not None
     kwargs = dict(
         track=track_name,
@@ -155,6 +161,7 @@ def evaluate_model(
     if penalised:
         kwargs["off_track_penalty"] = float(off_track_penalty)
         kwargs["collision_penalty"] = float(collision_penalty if collision_penalty is not None else off_track_penalty)
+    kwargs.update(trained_options)
     kwargs.update(env_options or {})
     env = DeepRacerEnv(**kwargs)
     result = EvaluationResult(model=folder.name, checkpoint=str(payload.get("name")), track=track_name,
@@ -173,6 +180,8 @@ def evaluate_model(
                 observation, reward, terminated, truncated, info = env.step(env_action)
                 done = bool(terminated or truncated)
                 counter.add(info)
+                if truncated and not terminated:
+                    counter.result.status = "step_limit"  # cut after max_steps, not ended by a rule
                 episode_column = info.get("trace_episode", trial)
                 rows.append(simtrace_row(episode=episode_column, info=info, reward=reward, done=done,
                                          action=env_action if space_type == "discrete" else None,
