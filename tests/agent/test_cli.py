@@ -3,7 +3,6 @@ evaluate and analyze."""
 import json
 import shutil
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch

@@ -1,7 +1,6 @@
 """PPO arithmetic on cases small enough to check by hand."""
 import math
 
-import numpy as np
 import pytest
 import torch
 

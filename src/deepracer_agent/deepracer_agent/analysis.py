@@ -12,12 +12,10 @@ training-simtrace/<N-1>-iteration.csv, and its PPO update produced checkpoint N_
 """
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from deepracer_agent.atomic import write_bytes_atomic

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from deepracer_control.action_space import discrete_from_garage
     from deepracer_control.model_metadata import ModelMetadata
-    from deepracer_agent.export import _PositionalPolicy, export_onnx, sample_inputs
+    from deepracer_agent.export import export_onnx, sample_inputs
     from deepracer_agent.garage import network_name
     from deepracer_agent.inference import actor_critic_from_payload
     from deepracer_agent.model_folder import CheckpointName, ModelFolder

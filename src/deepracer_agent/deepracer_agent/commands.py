@@ -9,9 +9,7 @@ import argparse
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 
 

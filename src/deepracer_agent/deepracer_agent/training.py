@@ -43,7 +43,7 @@ from deepracer_agent.metrics import (
     training_entry,
     write_training_metrics,
 )
-from deepracer_agent.model_folder import CheckpointName, ModelError, ModelFolder
+from deepracer_agent.model_folder import CheckpointName, ModelFolder
 from deepracer_agent.networks import ActorCritic, observation_spec
 from deepracer_agent.rewards import resolve_reward_source, validate_reward_file
 from deepracer_agent.simtrace import simtrace_row, write_simtrace
