@@ -27,7 +27,7 @@ test: setup
 	@$(WITH_ENV) python -m pytest tests $(PYTEST_ARGS)
 
 demo: setup
-	@$(WITH_ENV) deepracer demo
+	@$(WITH_ENV) python -m deepracer_agent demo
 
 shell: setup
 	@bash --rcfile <(echo 'source ~/.bashrc 2>/dev/null; source scripts/env.sh; PS1="(deepracer) $$PS1"')
@@ -38,7 +38,7 @@ bench: setup
 	@$(WITH_ENV) python -m deepracer_agent.nodes.bench_loop
 
 worlds: setup
-	@$(WITH_ENV) deepracer gazebo worlds
+	@$(WITH_ENV) python -m deepracer_agent gazebo worlds
 
 clean:
 	rm -rf build install log

@@ -41,6 +41,10 @@ if [ "${1:-}" != "--no-workspace" ]; then
         echo "deepracer: the workspace is not built; run 'make setup'" >&2
     fi
 fi
-# Shipped real route files for compatibility tests live beside the repository, not in it.
+# bin/deepracer: the command line, on PATH in a sourced shell.
+case ":$PATH:" in
+    *":$_deepracer_root/bin:"*) ;;
+    *) export PATH="$_deepracer_root/bin:$PATH" ;;
+esac
 export DEEPRACER_ROOT="$_deepracer_root"
 unset _deepracer_root _deepracer_venv

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Modules that add subcommands, in the order `deepracer --help` lists them.
@@ -56,9 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         print("deepracer: interrupted", file=sys.stderr)
         return 130
     except (CommandError, ValueError, FileNotFoundError) as error:
+        if os.environ.get("DEEPRACER_DEBUG"):
+            raise
         print(f"deepracer {args.command}: {error}", file=sys.stderr)
         return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as a script this module is __main__, a second copy beside deepracer_agent.cli, whose
+    # CommandError other modules raise; go through the package so the except clauses match.
+    from deepracer_agent.cli import main as package_main
+
+    sys.exit(package_main())
