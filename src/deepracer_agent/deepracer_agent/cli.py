@@ -56,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("deepracer: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `deepracer ... | head` closed our stdout: not an error of ours. Point stdout at
+        # /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (CommandError, ValueError, FileNotFoundError) as error:
         if os.environ.get("DEEPRACER_DEBUG"):
             raise
