@@ -139,6 +139,9 @@ def validate_lidar_config(config: Any) -> dict:
     if config is not None:
         if not isinstance(config, dict):
             raise ModelMetadataError(f"lidar_config must be an object, got {config!r}")
+        unknown = set(config) - set(merged)
+        if unknown:
+            raise ModelMetadataError(f"lidar_config has unknown keys {sorted(unknown)}; known: {sorted(merged)}")
         merged.update(config)
     sectors, values, clip = merged["num_sectors"], merged["num_values_per_sector"], merged["clipping_dist"]
     # bool is an int in Python; `True` sectors is a typo, not 1.

@@ -11,15 +11,15 @@ import math
 from typing import Sequence
 
 import numpy as np
+from deepracer_control import model_metadata
+from deepracer_control.model_metadata import CAMERA_SENSORS, LIDAR_SENSORS
 from gymnasium import spaces
 
-CAMERA_SENSORS = ("FRONT_FACING_CAMERA", "STEREO_CAMERAS", "LEFT_CAMERA", "observation")
-LIDAR_SENSORS = ("LIDAR", "SECTOR_LIDAR", "DISCRETIZED_SECTOR_LIDAR")
 IMAGE_SHAPE = (120, 160)
 LIDAR_RAYS = 64
 LIDAR_RATE_HZ = 10.0
 LIDAR_CLIP = (0.15, 1.0)
-DISCRETIZED_DEFAULTS = {"num_sectors": 8, "num_values_per_sector": 8, "clipping_dist": 2.0}
+DISCRETIZED_DEFAULTS = model_metadata.DISCRETIZED_LIDAR_DEFAULTS
 
 
 class SensorConfigError(ValueError):
@@ -51,22 +51,11 @@ def validate_sensors(sensors) -> tuple[str | None, str | None]:
 
 
 def validate_lidar_config(config) -> dict:
-    merged = dict(DISCRETIZED_DEFAULTS)
-    if config is not None:
-        if not isinstance(config, dict):
-            raise SensorConfigError(f"lidar_config must be a dict, got {config!r}")
-        extra = set(config) - set(merged)
-        if extra:
-            raise SensorConfigError(f"lidar_config has unknown keys {sorted(extra)}; known: {sorted(merged)}")
-        merged.update(config)
-    sectors, values, clip = merged["num_sectors"], merged["num_values_per_sector"], merged["clipping_dist"]
-    if isinstance(sectors, bool) or not isinstance(sectors, int) or sectors < 1 or LIDAR_RAYS % sectors:
-        raise SensorConfigError(f"lidar_config.num_sectors must divide 64, got {sectors!r}")
-    if isinstance(values, bool) or not isinstance(values, int) or values < 1:
-        raise SensorConfigError(f"lidar_config.num_values_per_sector must be a positive integer, got {values!r}")
-    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not 0.15 <= clip <= 12.0:
-        raise SensorConfigError(f"lidar_config.clipping_dist must be in [0.15, 12] m, got {clip!r}")
-    return merged
+    """lidar_config with defaults filled in, checked by the model-metadata rules (the one definition)."""
+    try:
+        return model_metadata.validate_lidar_config(config)
+    except model_metadata.ModelMetadataError as error:
+        raise SensorConfigError(str(error)) from None
 
 
 def observation_space(camera: str | None, lidar: str | None, lidar_config: dict) -> spaces.Dict:
