@@ -91,7 +91,10 @@ class FakeGazebo:
         o = msg.pose.pose.orientation
         o.x, o.y, o.z, o.w = qx, qy, qz, qw
         self.odom.publish(msg)
-        self.probe.spin_for(0.1)  # let it arrive before the next frame
+        # The node's executor takes ready messages in no fixed order across topics, so the pose must
+        # have been handled before the next frame is sent; 0.1 s was too short on a loaded CI machine
+        # (the node can be busy compiling its numba kernels on its first messages).
+        self.probe.spin_for(1.0)
 
     def frame(self, expect_step: bool = True) -> SimStep | None:
         """Publish one camera frame; return the SimStep it produced (or None after a short wait)."""
