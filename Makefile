@@ -27,18 +27,18 @@ test: setup
 	@$(WITH_ENV) python -m pytest tests $(PYTEST_ARGS)
 
 demo: setup
-	@$(WITH_ENV) python -m deepracer_agent demo
+	@$(WITH_ENV) python -m deepracer_bringup demo
 
 shell: setup
 	@bash --rcfile <(echo 'source ~/.bashrc 2>/dev/null; source scripts/env.sh; PS1="(deepracer) $$PS1"')
 
 bench: setup
 	@$(WITH_ENV) python -m deepracer_sim.bench
-	@$(WITH_ENV) python -m deepracer_agent.bench_latency
-	@$(WITH_ENV) python -m deepracer_agent.nodes.bench_loop
+	@$(WITH_ENV) python -m deepracer_agent.bench.latency
+	@$(WITH_ENV) python -m deepracer_bringup.bench_loop
 
 worlds: setup
-	@$(WITH_ENV) python -m deepracer_agent gazebo worlds
+	@$(WITH_ENV) python -m deepracer_bringup gazebo worlds
 
 clean:
 	rm -rf build install log

@@ -1,6 +1,6 @@
 """Physical car: agent_node and control_node beside the car's stock nodes (camera_node, servo_node).
 
-    ros2 launch deepracer_agent car.launch.py model:=/opt/aws/deepracer/artifacts/<model_folder>
+    ros2 launch deepracer_bringup car.launch.py model:=/opt/aws/deepracer/artifacts/<model_folder>
 
 agent_node reads the car's camera topic /camera_pkg/video_mjpeg (deepracer_interfaces_pkg/msg/CameraMsg,
 bgr8) and, for LIDAR models, /rplidar_ros/scan; control_node publishes
@@ -22,7 +22,7 @@ from launch_ros.parameter_descriptions import ParameterValue
 
 
 def generate_launch_description():
-    share = get_package_share_directory("deepracer_agent")
+    share = get_package_share_directory("deepracer_bringup")
     params = os.path.join(share, "config", "car.yaml")
     model = ParameterValue(LaunchConfiguration("model"), value_type=str)
     return LaunchDescription([

@@ -1,6 +1,6 @@
 """Evaluation: a trained model drives the simulator in lock-step with its deterministic policy.
 
-    ros2 launch deepracer_agent evaluation.launch.py model:=/path/to/model_folder [track:=crescent_loop]
+    ros2 launch deepracer_bringup evaluation.launch.py model:=/path/to/model_folder [track:=crescent_loop]
 
 Episodes start at the track's start line (no round robin) and the agent takes the most probable
 action (argmax, or the mean of a continuous policy), as DeepRacer evaluations do. Lap results are
@@ -17,7 +17,7 @@ from launch_ros.parameter_descriptions import ParameterValue
 
 
 def generate_launch_description():
-    share = get_package_share_directory("deepracer_agent")
+    share = get_package_share_directory("deepracer_bringup")
     params = os.path.join(share, "config", "evaluation.yaml")
     model = ParameterValue(LaunchConfiguration("model"), value_type=str)
     track = ParameterValue(LaunchConfiguration("track"), value_type=str)

@@ -1,6 +1,6 @@
 """Gazebo (gz-sim Harmonic, ROS 2 Jazzy): a trained model drives the DeepRacer in a track world.
 
-    ros2 launch deepracer_agent gazebo.launch.py model:=/path/to/model_folder [track:=crescent_loop]
+    ros2 launch deepracer_bringup gazebo.launch.py model:=/path/to/model_folder [track:=crescent_loop]
         [car:=camera|camera_lidar|stereo|stereo_lidar] [headless:=false] [reverse:=false] [rviz:=false]
 
 Starts gz sim with the track's generated world (worlds/<track>.sdf; a route .npy path gets its
@@ -34,7 +34,7 @@ def _truthy(text: str) -> bool:
 def _launch_setup(context):
     from deepracer_sim.gazebo.launch_plan import plan
 
-    agent_share = get_package_share_directory("deepracer_agent")
+    bringup_share = get_package_share_directory("deepracer_bringup")
     sim_share = get_package_share_directory("deepracer_sim")
     model = LaunchConfiguration("model").perform(context)
     track = LaunchConfiguration("track").perform(context)
@@ -47,7 +47,7 @@ def _launch_setup(context):
         headless=_truthy(LaunchConfiguration("headless").perform(context)),
         reverse=reverse,
     )
-    params = os.path.join(agent_share, "config", "simulation.yaml")
+    params = os.path.join(bringup_share, "config", "simulation.yaml")
     sim_time = {"use_sim_time": True}
     existing = os.environ.get("GZ_SIM_RESOURCE_PATH", "")
     resource_path = os.pathsep.join([*setup.resource_paths, *([existing] if existing else [])])
@@ -62,7 +62,7 @@ def _launch_setup(context):
         Node(package="ros_gz_sim", executable="create", name="spawn_deepracer", output="screen",
              arguments=list(setup.spawn_args)),
         Node(package="ros_gz_bridge", executable="parameter_bridge", name="gz_bridge", output="screen",
-             parameters=[{"config_file": os.path.join(agent_share, "config", "gz_bridge.yaml"), **sim_time}]),
+             parameters=[{"config_file": os.path.join(bringup_share, "config", "gz_bridge.yaml"), **sim_time}]),
         Node(package="ros_gz_bridge", executable="parameter_bridge", name="gz_service_bridge", output="screen",
              arguments=list(setup.service_bridge_args), parameters=[sim_time]),
         # The demo rules of config/simulation.yaml's sim_node: a car that leaves the track is put
@@ -80,7 +80,7 @@ def _launch_setup(context):
 
 
 def generate_launch_description():
-    rviz_config = os.path.join(get_package_share_directory("deepracer_agent"), "config", "deepracer.rviz")
+    rviz_config = os.path.join(get_package_share_directory("deepracer_bringup"), "config", "deepracer.rviz")
     return LaunchDescription([
         DeclareLaunchArgument("model", default_value="",
                               description="Model folder (model_metadata.json + model.pt or model.onnx)"),

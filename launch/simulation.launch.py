@@ -1,6 +1,6 @@
 """Simulation with RViz: the embedded simulator in real time (15 Hz), a trained model driving it.
 
-    ros2 launch deepracer_agent simulation.launch.py model:=/path/to/model_folder [track:=crescent_loop] [rviz:=true]
+    ros2 launch deepracer_bringup simulation.launch.py model:=/path/to/model_folder [track:=crescent_loop] [rviz:=true]
 
 Without ros2 launch: `deepracer sim up --model /path/to/model_folder` starts the same nodes with
 the same parameter file (config/simulation.yaml).
@@ -21,7 +21,7 @@ from launch_ros.parameter_descriptions import ParameterValue
 
 
 def generate_launch_description():
-    share = get_package_share_directory("deepracer_agent")
+    share = get_package_share_directory("deepracer_bringup")
     params = os.path.join(share, "config", "simulation.yaml")
     rviz_config = os.path.join(share, "config", "deepracer.rviz")
     model = ParameterValue(LaunchConfiguration("model"), value_type=str)

@@ -1,6 +1,6 @@
 """Training over topics: the simulator in lock-step, agent_node training PPO, control_node in the loop.
 
-    ros2 launch deepracer_agent training.launch.py config:=/path/to/training_config.yaml model:=/path/to/new_model
+    ros2 launch deepracer_bringup training.launch.py config:=/path/to/training_config.yaml model:=/path/to/new_model
 
 The simulator advances one step per action (sim_node → agent_node → control_node → sim_node), so
 training runs as fast as the slowest node, not at 15 Hz. agent_node computes rewards with the
@@ -18,7 +18,7 @@ from launch_ros.parameter_descriptions import ParameterValue
 
 
 def generate_launch_description():
-    share = get_package_share_directory("deepracer_agent")
+    share = get_package_share_directory("deepracer_bringup")
     params = os.path.join(share, "config", "training.yaml")
     model = ParameterValue(LaunchConfiguration("model"), value_type=str)
     config = ParameterValue(LaunchConfiguration("config"), value_type=str)

@@ -14,8 +14,8 @@ setup(
     data_files=[
         ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
         ("share/" + package_name, ["package.xml"]),
-        # The stack's launch files, parameter files and RViz config live at the repository
-        # root (launch/, config/) and are installed here, where `ros2 launch deepracer_agent ...` finds them.
+        # The launch files belong to deepracer_bringup; they are installed here as well so that
+        # `ros2 launch deepracer_agent ...`, the command earlier releases documented, keeps working.
         (os.path.join("share", package_name, "launch"), glob(os.path.join(REPO, "launch", "*.launch.py"))),
         (os.path.join("share", package_name, "config"), glob(os.path.join(REPO, "config", "*"))),
     ],
@@ -23,12 +23,11 @@ setup(
     zip_safe=False,
     maintainer="DeepRacer ROS maintainers",
     maintainer_email="maintainers@deepracer-ros.dev",
-    description="DeepRacer agent: garage, PPO training, models, evaluation, analysis and the deepracer CLI.",
+    description="DeepRacer agent: garage, PPO training, models, evaluation, log analysis and the agent node.",
     license="Apache-2.0",
     entry_points={
         "console_scripts": [
             "agent_node = deepracer_agent.nodes.agent_node:main",
-            "deepracer = deepracer_agent.cli:main",
         ],
     },
 )

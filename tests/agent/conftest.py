@@ -38,9 +38,9 @@ def tiny_config(name: str = "tiny", **sections) -> dict:
 
 
 def train_tiny(root, name: str = "tiny", echo=None, **sections):
-    from deepracer_agent.config import TrainingConfig
-    from deepracer_agent.model_folder import ModelFolder
-    from deepracer_agent.training import Trainer
+    from deepracer_agent.model.folder import ModelFolder
+    from deepracer_agent.training.config import TrainingConfig
+    from deepracer_agent.training.trainer import Trainer
 
     config = TrainingConfig.from_dict(tiny_config(name, **sections))
     folder = ModelFolder(root / name)

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepracer_control.model_metadata import ModelMetadata
-from deepracer_agent.simtrace import SIMTRACE_HEADER
+from deepracer_agent.model.simtrace import SIMTRACE_HEADER
+from deepracer_common.model_metadata import ModelMetadata
 
 EXPECTED_HEADER = ["episode", "steps", "X", "Y", "yaw", "steer", "throttle", "action", "reward", "done",
                    "all_wheels_on_track", "progress", "closest_waypoint", "track_len", "tstamp", "episode_status",
@@ -90,7 +90,7 @@ def test_training_metrics_json(trained_model):
 
 
 def test_checkpoint_loads_and_acts(trained_model):
-    from deepracer_agent.inference import PolicyRunner
+    from deepracer_agent.policy.torch_policy import PolicyRunner
 
     folder, _ = trained_model
     runner = PolicyRunner.from_model(folder.path, "last")
@@ -103,8 +103,8 @@ def test_checkpoint_loads_and_acts(trained_model):
 def test_onnx_export_matches_torch_and_tarball(trained_model, tmp_path):
     import onnxruntime
 
-    from deepracer_agent.export import export_tarball, sample_inputs
-    from deepracer_agent.inference import PolicyRunner
+    from deepracer_agent.model.export import export_tarball, sample_inputs
+    from deepracer_agent.policy.torch_policy import PolicyRunner
 
     folder, _ = trained_model
     result = export_tarball(folder, output=tmp_path / "car.tar.gz")

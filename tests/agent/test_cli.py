@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from deepracer_agent.cli import main
+from deepracer_bringup.cli import main
 
 
 def run(capsys, *argv):

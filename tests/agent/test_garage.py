@@ -4,7 +4,7 @@ import json
 import pytest
 
 from deepracer_agent.garage import GarageError, Vehicle, action_space_from_spec
-from deepracer_agent.hyperparameters import HyperparameterError, Hyperparameters
+from deepracer_agent.training.hyperparameters import HyperparameterError, Hyperparameters
 
 
 def test_workshop_action_space_has_the_fifteen_listed_actions():

@@ -2,9 +2,10 @@
 import pytest
 import torch
 
-from deepracer_control.action_space import discrete_from_garage
-from deepracer_control.model_metadata import ModelMetadata
-from deepracer_agent.networks import ActorCritic, ImageEmbedder, CAMERA_EMBEDDERS, STEREO_EMBEDDERS, count_parameters, observation_spec
+from deepracer_agent.rl.networks import CAMERA_EMBEDDERS, STEREO_EMBEDDERS, ActorCritic, ImageEmbedder, count_parameters
+from deepracer_common.action_space import discrete_from_garage
+from deepracer_common.model_metadata import ModelMetadata
+from deepracer_common.observations import observation_spec
 
 
 def _conv_shapes(embedder, shape):

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from deepracer_agent import ppo
-from deepracer_agent.networks import ActorCritic
+from deepracer_agent.rl import ppo
+from deepracer_agent.rl.networks import ActorCritic
 
 
 def test_gae_single_episode_matches_hand_computation():

@@ -9,12 +9,11 @@ import time
 
 import pandas as pd
 import torch
-
 from conftest import cli_env, tiny_config, write_json
 
 
 def _start(command, env):
-    return subprocess.Popen([sys.executable, "-m", "deepracer_agent", *command], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "deepracer_bringup", *command], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
 
 
@@ -51,7 +50,7 @@ def test_kill_9_then_resume_continues_from_the_last_complete_iteration(tmp_path)
     committed = state["iteration"]
     assert committed in (1, 2)
 
-    resumed = subprocess.run([sys.executable, "-m", "deepracer_agent", "train", "--resume", "--model", "killed",
+    resumed = subprocess.run([sys.executable, "-m", "deepracer_bringup", "train", "--resume", "--model", "killed",
                               "--no-progress"], capture_output=True, text=True, env=env, timeout=900)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"resuming 'killed' after iteration {committed}" in resumed.stdout

@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import cli_env, train_tiny
-from deepracer_agent.rewards import list_templates, validate_reward_file
-from deepracer_agent.training import TrainingError
+
+from deepracer_agent.reward_files import list_templates, validate_reward_file
+from deepracer_agent.training.trainer import TrainingError
 
 BAD_REWARDS = {
     "syntax": ("def reward_function(params)\n    return 1.0\n", r"syntax error"),
@@ -34,7 +34,7 @@ def test_templates_are_shipped_and_validate():
 
 
 def test_centerline_template_behaviour():
-    from deepracer_agent.rewards import load_reward
+    from deepracer_agent.reward_files import load_reward
 
     centre = load_reward("template:centerline")
     steering = load_reward("template:steering_penalty")
@@ -72,7 +72,7 @@ def test_validate_command_exit_codes(tmp_path):
     good.write_text("def reward_function(params):\n    return 1.0 if params['all_wheels_on_track'] else 0.001\n")
     bad = tmp_path / "bad.py"
     bad.write_text(BAD_REWARDS["nan"][0])
-    command = [sys.executable, "-m", "deepracer_agent", "validate"]
+    command = [sys.executable, "-m", "deepracer_bringup", "validate"]
     ok = subprocess.run(command + [str(good)], capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
     assert ok.returncode == 0 and ok.stdout.startswith("OK: ")
     failed = subprocess.run(command + [str(bad), "--json"], capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
@@ -132,16 +132,16 @@ def test_fresh_training_stops_on_a_failing_reward_and_keeps_the_last_checkpoint(
     assert sorted(p.name for p in (folder / "training-simtrace").iterdir()) == ["0-iteration.csv"]
     record = json.loads((folder / "model" / "deepracer_checkpoints.json").read_text())
     assert record["last_checkpoint"]["name"].startswith("1_Step-")
-    from deepracer_agent.inference import PolicyRunner
+    from deepracer_agent.policy.torch_policy import PolicyRunner
 
     PolicyRunner.from_model(folder, "last")  # still loads
 
 
 @pytest.mark.parametrize("kind", sorted(FAILING_IN_TRAINING))
 def test_training_reports_each_failing_reward_with_step_and_params(trained_model, tmp_path, kind):
-    from deepracer_agent.config import TrainingConfig
-    from deepracer_agent.model_folder import ModelFolder
-    from deepracer_agent.training import Trainer
+    from deepracer_agent.model.folder import ModelFolder
+    from deepracer_agent.training.config import TrainingConfig
+    from deepracer_agent.training.trainer import Trainer
 
     source, message = FAILING_IN_TRAINING[kind]
     folder = ModelFolder(tmp_path / "copy")

@@ -4,7 +4,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import train_tiny
 
 VARIANTS = {
@@ -22,7 +21,7 @@ VARIANTS = {
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_variant_trains_one_iteration_and_exports(tmp_path, variant):
-    from deepracer_agent.export import export_onnx
+    from deepracer_agent.model.export import export_onnx
 
     folder, summary = train_tiny(
         tmp_path, name="variant", vehicle=VARIANTS[variant],

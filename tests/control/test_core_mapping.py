@@ -3,14 +3,16 @@ import json
 
 import numpy as np
 import pytest
-from deepracer_control.action_space import (
+
+from deepracer_common.action_space import (
     ActionSpaceError,
     ContinuousActionSpace,
     action_space_from_json,
     discrete_from_garage,
 )
-from deepracer_control.model_metadata import ModelMetadata, ModelMetadataError, validate_lidar_config
-from deepracer_control.navigation import NavigationMapper, servo_to_command
+from deepracer_common.model_metadata import ModelMetadata, ModelMetadataError, validate_lidar_config
+from deepracer_common.servo import servo_to_command
+from deepracer_control.navigation import NavigationMapper
 
 
 def test_workshop_action_space_has_fifteen_actions_in_console_order():
@@ -63,7 +65,9 @@ def test_navigation_matches_the_cars_worked_example():
     space = action_space_from_json([{"steering_angle": -20, "speed": 0.8}, {"steering_angle": 10, "speed": 0.4},
                                     {"steering_angle": 0, "speed": 0.2}])
     mapper = NavigationMapper(space)
-    assert mapper.speed_a == pytest.approx(-1.875) and mapper.speed_b == pytest.approx(2.75)
+    # The car's curve for 0.8 m/s: throttle = -1.875 s² + 2.75 s.
+    for speed in (0.1, 0.3, 0.55):
+        assert mapper.map_speed(speed) == pytest.approx(-1.875 * speed**2 + 2.75 * speed)
     assert mapper.servo_for_action(1, 0.4).throttle == pytest.approx(0.32)
     assert mapper.servo_for_action(2, 0.4).throttle == pytest.approx(0.19)
     # Steering is relative to the largest |steering| of the model: 10° of 20° is half lock, left.

@@ -18,8 +18,8 @@ from deepracer_sim.gazebo.bridge_core import (
     status_fields,
     yaw_from_quaternion,
 )
-from deepracer_sim.params import reward_params
-from deepracer_sim.simulation import EpisodeSettings, RaceSimulation
+from deepracer_sim.race.params import reward_params
+from deepracer_sim.race.simulation import EpisodeSettings, RaceSimulation
 from deepracer_sim.tracks import list_tracks, load_track
 
 DT = 1.0 / 15.0
@@ -180,7 +180,7 @@ def test_lap_time_starts_when_gazebo_shows_the_car_at_the_start():
 
 
 def test_first_run_step_params_match_the_standalone_params():
-    """The core's params for a pose are deepracer_sim.params.reward_params's for that pose."""
+    """The core's params for a pose are deepracer_sim.race.params.reward_params's for that pose."""
     track = load_track(list_tracks()[1])
     gazebo = GazeboEpisode(track)
     start = gazebo.reset(0.0)
@@ -251,9 +251,9 @@ def test_rgb_buffer_decoding_and_errors():
 
 def test_command_source_reports_the_action_and_drives_with_the_servo():
     """sim_node's rule: params carry the action's exact command, the wheels the servo's."""
-    from deepracer_control.action_space import ActionSpaceError
+    from deepracer_common.action_space import ActionSpaceError
+    from deepracer_common.race import workshop_action_space
     from deepracer_control.navigation import NavigationMapper
-    from deepracer_sim.env import workshop_action_space
 
     actions = workshop_action_space()
     source = CommandSource(actions)

@@ -22,13 +22,13 @@ pytest.importorskip("deepracer_interfaces.msg",
 from gazebo_test_support import REPO  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tests" / "nodes"))
-from node_harness import NodeProcess, RosProbe, ros_environment, session_domain_id  # noqa: E402
-
 from nav_msgs.msg import Odometry  # noqa: E402
+from node_harness import NodeProcess, RosProbe, ros_environment, session_domain_id  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Float64  # noqa: E402
 
-from deepracer_control.nodes import ros_common as rc  # noqa: E402
+from deepracer_common.ros import names
+from deepracer_common.ros import node_support as ros  # noqa: E402
 from deepracer_interfaces.msg import ServoCtrlMsg, SimStep  # noqa: E402
 from deepracer_sim.gazebo import topics  # noqa: E402
 from deepracer_sim.gazebo.bridge_core import observation_frame, quaternion_from_yaw  # noqa: E402
@@ -72,14 +72,14 @@ class FakeGazebo:
         self.probe, self.node = probe, node
         self.odom = probe.publisher(Odometry, topics.ROS_ODOM, 10)
         self.camera = probe.publisher(Image, topics.ROS_GZ_CAMERA, 10)
-        self.servo = probe.publisher(ServoCtrlMsg, rc.SERVO_TOPIC, rc.SERVO_QOS)
-        self.steps = probe.subscribe(SimStep, rc.SIM_STEP_TOPIC, rc.LOCKSTEP_QOS)
-        self.images = probe.subscribe(Image, rc.CAMERA_TOPIC, rc.SENSOR_QOS)
+        self.servo = probe.publisher(ServoCtrlMsg, names.SERVO_TOPIC, ros.SERVO_QOS)
+        self.steps = probe.subscribe(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
+        self.images = probe.subscribe(Image, names.CAMERA_TOPIC, ros.SENSOR_QOS)
         self.steering = probe.subscribe(Float64, topics.ROS_GZ_STEERING, 10)
         self.wheels = probe.subscribe(Float64, topics.ROS_GZ_WHEEL_VELOCITY, 10)
         for publisher in (self.odom, self.camera, self.servo):
             probe.wait_for_subscribers(publisher, processes=(node,))
-        probe.spin_until(lambda: probe.node.count_publishers(rc.SIM_STEP_TOPIC) >= 1, 20, "SimStep publisher", (node,))
+        probe.spin_until(lambda: probe.node.count_publishers(names.SIM_STEP_TOPIC) >= 1, 20, "SimStep publisher", (node,))
         self.time = itertools.count(1)
         self.last_rgb = None
 
@@ -130,7 +130,7 @@ def test_node_turns_gazebo_frames_into_sim_steps(probe, bridge_node):
     assert first.status.status == "prepare" and not first.status.done
     (image,) = first.images
     assert (image.width, image.height, image.encoding) == (160, 120, "mono8")
-    assert image.header.frame_id == rc.CAMERA_OPTICAL_FRAME
+    assert image.header.frame_id == names.CAMERA_OPTICAL_FRAME
     np.testing.assert_array_equal(np.frombuffer(bytes(image.data), np.uint8).reshape(120, 160),
                                   observation_frame(gazebo.last_rgb))
     probe.spin_until(lambda: gazebo.images, 5, "/camera/image_raw", (bridge_node,))

@@ -10,13 +10,13 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from gazebo_test_support import WORLDS
 
+from deepracer_common import sensor_geometry as sensor
 from deepracer_sim.car import parameters as car
 from deepracer_sim.gazebo import car as gz_car
 from deepracer_sim.gazebo.car import CAR_VARIANTS, variant_for_sensors
 from deepracer_sim.gazebo.sdf_check import check_files
-from deepracer_sim.sensors import geometry as sensor
-from gazebo_test_support import WORLDS
 
 
 def _model(variant_key: str) -> ET.Element:

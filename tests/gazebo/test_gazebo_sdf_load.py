@@ -116,7 +116,7 @@ def test_sdf_names_are_safe(bad):
 
 def test_deepracer_command_line_runs_the_gazebo_subcommand(tmp_path, monkeypatch, capsys):
     """register(subparsers) plugs into `deepracer` like every other command module."""
-    from deepracer_agent import cli
+    from deepracer_bringup import cli
 
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("deepracer_sim.gazebo.cli",))
     track = shipped_track_names()[-1]

@@ -11,10 +11,11 @@ from rcl_interfaces.srv import SetParameters
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from deepracer_control.action_space import discrete_from_garage
-from deepracer_control.nodes import ros_common as rc
+from deepracer_agent.model.samples import car_model, untrained_model
+from deepracer_common.action_space import discrete_from_garage
+from deepracer_common.ros import names
+from deepracer_common.ros import node_support as ros
 from deepracer_interfaces.msg import AgentAction, SimStep
-from deepracer_agent.nodes.sample_models import car_model, untrained_model
 
 pytestmark = pytest.mark.timeout(120)
 AGENT = "deepracer_agent.nodes.agent_node"
@@ -35,8 +36,8 @@ def sim_step(step: int, images, lidar=()) -> SimStep:
 class AgentRig:
     def __init__(self, probe, node):
         self.probe, self.node = probe, node
-        self.steps = probe.publisher(SimStep, rc.SIM_STEP_TOPIC, rc.LOCKSTEP_QOS)
-        self.actions = probe.subscribe(AgentAction, rc.ACTION_TOPIC, rc.LOCKSTEP_QOS)
+        self.steps = probe.publisher(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
+        self.actions = probe.subscribe(AgentAction, names.ACTION_TOPIC, ros.LOCKSTEP_QOS)
         probe.wait_for_subscribers(self.steps, timeout=60, processes=(node,))
 
     def send(self, msg: SimStep, expect_answer: bool = True, wait: float = 1.5):
@@ -58,7 +59,7 @@ def lidar_model(tmp_path_factory):
 
 def test_acts_on_sim_steps_and_survives_malformed_ones(probe, start_node, lidar_model):
     node = start_node(AGENT, {"agent_node": {"model_path": str(lidar_model.path)}})
-    metadata = probe.subscribe(String, rc.MODEL_METADATA_TOPIC, rc.LATCHED_QOS)
+    metadata = probe.subscribe(String, names.MODEL_METADATA_TOPIC, ros.LATCHED_QOS)
     rig = AgentRig(probe, node)
     ranges = [0.5] * 32 + [float("inf")] * 32
 

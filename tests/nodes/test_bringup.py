@@ -6,10 +6,11 @@ import sys
 
 import pytest
 
-from deepracer_control.action_space import discrete_from_garage
-from deepracer_control.nodes import ros_common as rc
+from deepracer_agent.model.samples import untrained_model
+from deepracer_common.action_space import discrete_from_garage
+from deepracer_common.ros import names
+from deepracer_common.ros import node_support as ros
 from deepracer_interfaces.msg import AgentAction, ServoCtrlMsg, SimStep
-from deepracer_agent.nodes.sample_models import untrained_model
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -17,12 +18,12 @@ pytestmark = pytest.mark.timeout(120)
 def test_sim_up_runs_the_simulation_scenario(probe, ros_env, tmp_path):
     model = untrained_model(tmp_path / "model", discrete_from_garage(30.0, 5, 1.0, 3))
     log = open(tmp_path / "sim_up.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "deepracer_agent.cli", "sim", "up", "--model", str(model.path),
+    process = subprocess.Popen([sys.executable, "-m", "deepracer_bringup", "sim", "up", "--model", str(model.path),
                                 "--seconds", "40"], env=ros_env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        steps = probe.subscribe(SimStep, rc.SIM_STEP_TOPIC, rc.LOCKSTEP_QOS)
-        actions = probe.subscribe(AgentAction, rc.ACTION_TOPIC, rc.LOCKSTEP_QOS)
-        servo = probe.subscribe(ServoCtrlMsg, rc.SERVO_TOPIC, rc.SERVO_QOS)
+        steps = probe.subscribe(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
+        actions = probe.subscribe(AgentAction, names.ACTION_TOPIC, ros.LOCKSTEP_QOS)
+        servo = probe.subscribe(ServoCtrlMsg, names.SERVO_TOPIC, ros.SERVO_QOS)
 
         def running():
             if process.poll() is not None:
@@ -43,7 +44,7 @@ def test_sim_up_runs_the_simulation_scenario(probe, ros_env, tmp_path):
 
 
 def test_sim_up_without_a_model_says_so_in_one_line(ros_env):
-    result = subprocess.run([sys.executable, "-m", "deepracer_agent.cli", "sim", "up", "--scenario", "evaluation"],
+    result = subprocess.run([sys.executable, "-m", "deepracer_bringup", "sim", "up", "--scenario", "evaluation"],
                             env=ros_env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.strip() == "deepracer sim: the evaluation scenario needs --model (a model folder)"

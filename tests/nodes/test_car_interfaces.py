@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from deepracer_control.action_space import DiscreteAction, DiscreteActionSpace
-from deepracer_control.model_metadata import ModelMetadata
-from deepracer_control.nodes import ros_common as rc
+from deepracer_common.action_space import DiscreteAction, DiscreteActionSpace
+from deepracer_common.model_metadata import ModelMetadata
+from deepracer_common.ros import names
+from deepracer_common.ros import node_support as ros
 from deepracer_interfaces.msg import AgentAction
 
 STANDIN = str(Path(__file__).with_name("car_standin.py"))
@@ -42,8 +43,8 @@ def test_control_node_drives_the_stock_servo_node(probe, start_node, car_env, tm
     ModelMetadata(action_space=space).save(tmp_path / "model_metadata.json")
     servo = start_node(STANDIN, env=car_env, args=["servo"])
     control = start_node("deepracer_control.nodes.control_node", env=car_env, params={"control_node": {
-        "model_path": str(tmp_path), "throttle_scale": 0.4, "output_type": rc.CAR_SERVO_TYPE}})
-    actions = probe.publisher(AgentAction, rc.ACTION_TOPIC, rc.LOCKSTEP_QOS)
+        "model_path": str(tmp_path), "throttle_scale": 0.4, "output_type": names.CAR_SERVO_TYPE}})
+    actions = probe.publisher(AgentAction, names.ACTION_TOPIC, ros.LOCKSTEP_QOS)
     probe.wait_for_subscribers(actions, processes=(control, servo))
     probe.spin_until(lambda: "ready" in servo.log_text(), 30, "the servo stand-in", (servo,))
 
@@ -68,8 +69,8 @@ def test_car_deployment_camera_to_servo(probe, start_node, car_env, tmp_path):
     """car.launch.py's pair on the car's own topics and types: CameraMsg (bgr8) in, ServoCtrlMsg out, ONNX policy."""
     import yaml
 
-    from deepracer_control.action_space import discrete_from_garage
-    from deepracer_agent.nodes.sample_models import car_model, untrained_model
+    from deepracer_agent.model.samples import car_model, untrained_model
+    from deepracer_common.action_space import discrete_from_garage
 
     space = discrete_from_garage(30.0, 5, 1.0, 3)
     folder = car_model(untrained_model(tmp_path / "trained", space), tmp_path / "car_model")
@@ -90,7 +91,7 @@ def test_car_deployment_camera_to_servo(probe, start_node, car_env, tmp_path):
     agent_env = dict(car_env, PYTHONPATH=f"{blocker}:{car_env.get('PYTHONPATH', '')}")
     agent = start_node("deepracer_agent.nodes.agent_node", env=agent_env, params_files=[params])
     control = start_node("deepracer_control.nodes.control_node", env=car_env, params_files=[params])
-    actions = probe.subscribe(AgentAction, rc.ACTION_TOPIC, rc.LOCKSTEP_QOS)
+    actions = probe.subscribe(AgentAction, names.ACTION_TOPIC, ros.LOCKSTEP_QOS)
     nodes = (servo, camera, agent, control)
     probe.spin_until(lambda: len(actions) >= 5, 60, "actions on the car's camera frames", nodes)
     assert "(onnx)" in agent.log_text(), "the car has no torch: the ONNX model must be used"

@@ -8,9 +8,10 @@ import pytest
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
-from deepracer_control.action_space import ContinuousActionSpace, DiscreteAction, DiscreteActionSpace
-from deepracer_control.model_metadata import ModelMetadata
-from deepracer_control.nodes import ros_common as rc
+from deepracer_common.action_space import ContinuousActionSpace, DiscreteAction, DiscreteActionSpace
+from deepracer_common.model_metadata import ModelMetadata
+from deepracer_common.ros import names
+from deepracer_common.ros import node_support as ros
 from deepracer_interfaces.msg import AgentAction, ServoCtrlMsg
 from deepracer_interfaces.srv import SetThrottleScale
 
@@ -51,10 +52,10 @@ class ControlRig:
 
     def __init__(self, probe, node):
         self.probe, self.node = probe, node
-        self.actions = probe.publisher(AgentAction, rc.ACTION_TOPIC, rc.LOCKSTEP_QOS)
-        self.servo = probe.subscribe(ServoCtrlMsg, rc.SERVO_TOPIC, rc.SERVO_QOS)
+        self.actions = probe.publisher(AgentAction, names.ACTION_TOPIC, ros.LOCKSTEP_QOS)
+        self.servo = probe.subscribe(ServoCtrlMsg, names.SERVO_TOPIC, ros.SERVO_QOS)
         probe.wait_for_subscribers(self.actions, processes=(node,))
-        probe.spin_until(lambda: probe.node.count_publishers(rc.SERVO_TOPIC) >= 1, 20, "control_node's servo publisher",
+        probe.spin_until(lambda: probe.node.count_publishers(names.SERVO_TOPIC) >= 1, 20, "control_node's servo publisher",
                          (node,))
 
     def send(self, msg: AgentAction) -> ServoCtrlMsg:
@@ -153,7 +154,7 @@ def test_unknown_model_path_is_logged_and_survived(probe, start_node, tmp_path):
 
 def test_action_space_announced_by_the_agent_is_used(probe, start_node):
     node = start_node(CONTROL, {"control_node": {"throttle_scale": 0.4}})
-    announce = probe.publisher(String, rc.MODEL_METADATA_TOPIC, rc.LATCHED_QOS)
+    announce = probe.publisher(String, names.MODEL_METADATA_TOPIC, ros.LATCHED_QOS)
     announce.publish(String(data="{not json"))
     announce.publish(String(data=json.dumps(ModelMetadata(action_space=DISCRETE).to_dict())))
     rig = ControlRig(probe, node)
@@ -164,21 +165,21 @@ def test_action_space_announced_by_the_agent_is_used(probe, start_node):
 
 def test_enable_and_throttle_scale_services(discrete_rig):
     probe, node = discrete_rig.probe, discrete_rig.node
-    reply = probe.call(SetThrottleScale, rc.SET_THROTTLE_SCALE_SERVICE, SetThrottleScale.Request(throttle_scale=1.5),
+    reply = probe.call(SetThrottleScale, names.SET_THROTTLE_SCALE_SERVICE, SetThrottleScale.Request(throttle_scale=1.5),
                        processes=(node,))
     assert not reply.success and "[0, 1]" in reply.message
-    reply = probe.call(SetThrottleScale, rc.SET_THROTTLE_SCALE_SERVICE, SetThrottleScale.Request(throttle_scale=0.8),
+    reply = probe.call(SetThrottleScale, names.SET_THROTTLE_SCALE_SERVICE, SetThrottleScale.Request(throttle_scale=0.8),
                        processes=(node,))
     assert reply.success
     assert discrete_rig.send(action(1)).throttle == pytest.approx(0.64, abs=1e-6)
 
     count = len(discrete_rig.servo)
-    assert probe.call(SetBool, rc.CONTROL_ENABLE_SERVICE, SetBool.Request(data=False), processes=(node,)).success
+    assert probe.call(SetBool, names.CONTROL_ENABLE_SERVICE, SetBool.Request(data=False), processes=(node,)).success
     probe.spin_until(lambda: len(discrete_rig.servo) > count, 10, "the stop sent on disable", (node,))
     assert discrete_rig.servo[-1].throttle == 0.0
     count = len(discrete_rig.servo)
     discrete_rig.actions.publish(action(0))
     probe.spin_for(1.0)
     assert all(m.throttle == 0.0 for m in discrete_rig.servo[count:]), "a stopped control_node must not drive"
-    assert probe.call(SetBool, rc.CONTROL_ENABLE_SERVICE, SetBool.Request(data=True), processes=(node,)).success
+    assert probe.call(SetBool, names.CONTROL_ENABLE_SERVICE, SetBool.Request(data=True), processes=(node,)).success
     assert discrete_rig.send(action(1)).throttle == pytest.approx(0.64, abs=1e-6)

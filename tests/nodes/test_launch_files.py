@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from deepracer_agent.nodes import agent_node
+from deepracer_bringup import sim_up as bringup
 from deepracer_control.nodes import control_node
-from deepracer_sim.nodes import bringup, sim_node
+from deepracer_sim.nodes import sim_node
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH_FILES = sorted(p for p in (REPO / "launch").glob("*.launch.py") if p.name != "gazebo.launch.py")
@@ -141,16 +142,16 @@ def test_setup_installs_launch_and_config_into_the_share_folder():
 
 
 def test_rviz_config_shows_the_topics_the_simulator_publishes():
-    from deepracer_control.nodes import ros_common as rc
+    from deepracer_common.ros import names
 
     view = yaml.safe_load((REPO / "config" / "deepracer.rviz").read_text())
     manager = view["Visualization Manager"]
-    assert manager["Global Options"]["Fixed Frame"] == rc.MAP_FRAME
+    assert manager["Global Options"]["Fixed Frame"] == names.MAP_FRAME
     topics = {d["Class"].split("/")[-1]: d["Topic"] for d in manager["Displays"] if "Topic" in d}
-    assert topics["MarkerArray"]["Value"] == rc.MARKERS_TOPIC
-    assert topics["Image"]["Value"] == rc.CAMERA_TOPIC and topics["Image"]["Reliability Policy"] == "Best Effort"
-    assert topics["LaserScan"]["Value"] == rc.SCAN_TOPIC and topics["LaserScan"]["Reliability Policy"] == "Best Effort"
-    assert topics["Odometry"]["Value"] == rc.ODOM_TOPIC
+    assert topics["MarkerArray"]["Value"] == names.MARKERS_TOPIC
+    assert topics["Image"]["Value"] == names.CAMERA_TOPIC and topics["Image"]["Reliability Policy"] == "Best Effort"
+    assert topics["LaserScan"]["Value"] == names.SCAN_TOPIC and topics["LaserScan"]["Reliability Policy"] == "Best Effort"
+    assert topics["Odometry"]["Value"] == names.ODOM_TOPIC
     assert any(d["Class"] == "rviz_default_plugins/TF" for d in manager["Displays"])
 
 

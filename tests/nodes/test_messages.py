@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import Image, LaserScan
 
-from deepracer_agent.nodes.observations import scan_to_rays
+from deepracer_agent.policy.observations import scan_to_rays
+from deepracer_common import sensor_geometry as geometry
+from deepracer_common.ros import messages
 from deepracer_interfaces.msg import SimStep
-from deepracer_sim.nodes import messages
-from deepracer_sim.params import reward_params
-from deepracer_sim.sensors import geometry
+from deepracer_sim.race.params import reward_params
 from deepracer_sim.tracks import load_track
 
 

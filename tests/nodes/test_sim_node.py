@@ -11,12 +11,13 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CameraInfo, Image, LaserScan
 from std_srvs.srv import SetBool
 
-from deepracer_control.action_space import discrete_from_garage
-from deepracer_control.model_metadata import ModelMetadata
-from deepracer_control.nodes import ros_common as rc
+from deepracer_common import sensor_geometry as geometry
+from deepracer_common.action_space import discrete_from_garage
+from deepracer_common.model_metadata import ModelMetadata
+from deepracer_common.ros import names
+from deepracer_common.ros import node_support as ros
 from deepracer_interfaces.msg import AgentAction, EpisodeStatus, ServoCtrlMsg, SimStep, TrackInfo
 from deepracer_interfaces.srv import ResetEpisode, SetTrack
-from deepracer_sim.sensors import geometry
 
 pytestmark = pytest.mark.timeout(120)
 SIM = "deepracer_sim.nodes.sim_node"
@@ -31,23 +32,23 @@ def write_model(folder, sensors):
 
 def test_camera_scan_and_odometry_have_the_right_shapes_encodings_and_frames(probe, start_node):
     sim = start_node(SIM, {"sim_node": {"sensors": ["FRONT_FACING_CAMERA", "LIDAR"], "mode": "realtime"}})
-    images = probe.subscribe(Image, rc.CAMERA_TOPIC, rc.SENSOR_QOS)
-    infos = probe.subscribe(CameraInfo, rc.CAMERA_INFO_TOPIC, rc.SENSOR_QOS)
-    scans = probe.subscribe(LaserScan, rc.SCAN_TOPIC, rc.SENSOR_QOS)
-    odoms = probe.subscribe(Odometry, rc.ODOM_TOPIC, rc.SENSOR_QOS)
-    steps = probe.subscribe(SimStep, rc.SIM_STEP_TOPIC, rc.LOCKSTEP_QOS)
-    tracks = probe.subscribe(TrackInfo, rc.TRACK_TOPIC, rc.LATCHED_QOS)
+    images = probe.subscribe(Image, names.CAMERA_TOPIC, ros.SENSOR_QOS)
+    infos = probe.subscribe(CameraInfo, names.CAMERA_INFO_TOPIC, ros.SENSOR_QOS)
+    scans = probe.subscribe(LaserScan, names.SCAN_TOPIC, ros.SENSOR_QOS)
+    odoms = probe.subscribe(Odometry, names.ODOM_TOPIC, ros.SENSOR_QOS)
+    steps = probe.subscribe(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
+    tracks = probe.subscribe(TrackInfo, names.TRACK_TOPIC, ros.LATCHED_QOS)
     probe.spin_until(lambda: images and infos and scans and odoms and steps and tracks, 60, "sensor topics", (sim,))
 
     image = images[-1]
     assert (image.width, image.height, image.encoding, image.step) == (160, 120, "mono8", 160)
     assert len(image.data) == 160 * 120
-    assert image.header.frame_id == rc.CAMERA_OPTICAL_FRAME
+    assert image.header.frame_id == names.CAMERA_OPTICAL_FRAME
     pixels = np.frombuffer(bytes(image.data), dtype=np.uint8)
     assert pixels.std() > 5, "a rendered track view, not a blank frame"
 
     info = infos[-1]
-    assert info.header.frame_id == rc.CAMERA_OPTICAL_FRAME and (info.width, info.height) == (160, 120)
+    assert info.header.frame_id == names.CAMERA_OPTICAL_FRAME and (info.width, info.height) == (160, 120)
     focal = 80.0 / math.tan(geometry.CAMERA_HFOV / 2.0)  # 160 px across a 1.13 rad field of view
     assert info.k[0] == pytest.approx(focal) and info.k[4] == pytest.approx(focal)
     # The principal point is the renderer's (geometry.camera_intrinsics), at the image centre.
@@ -55,7 +56,7 @@ def test_camera_scan_and_odometry_have_the_right_shapes_encodings_and_frames(pro
     assert abs(info.k[2] - 80.0) <= 0.5 and abs(info.k[5] - 60.0) <= 0.5
 
     scan = scans[-1]
-    assert scan.header.frame_id == rc.LASER_FRAME
+    assert scan.header.frame_id == names.LASER_FRAME
     assert len(scan.ranges) == 64
     assert scan.angle_min == pytest.approx(-2.61799, abs=1e-5) and scan.angle_max == pytest.approx(2.61799, abs=1e-5)
     assert scan.angle_min + 63 * scan.angle_increment == pytest.approx(scan.angle_max, abs=1e-5)
@@ -63,7 +64,7 @@ def test_camera_scan_and_odometry_have_the_right_shapes_encodings_and_frames(pro
     assert all(math.isinf(r) or scan.range_min <= r <= scan.range_max for r in scan.ranges)
 
     odom = odoms[-1]
-    assert (odom.header.frame_id, odom.child_frame_id) == (rc.ODOM_FRAME, rc.BASE_FRAME)
+    assert (odom.header.frame_id, odom.child_frame_id) == (names.ODOM_FRAME, names.BASE_FRAME)
     step = steps[-1]
     assert len(step.images) == 1 and step.images[0].encoding == "mono8" and len(step.lidar) == 64
     track = tracks[-1]
@@ -74,24 +75,24 @@ def test_camera_scan_and_odometry_have_the_right_shapes_encodings_and_frames(pro
 def test_stereo_cameras_publish_left_and_right(probe, start_node, tmp_path):
     sim = start_node(SIM, {"sim_node": {"model_path": write_model(tmp_path, ["STEREO_CAMERAS"]),
                                         "mode": "lockstep"}})
-    lefts = probe.subscribe(Image, rc.STEREO_LEFT_TOPIC, rc.SENSOR_QOS)
-    rights = probe.subscribe(Image, rc.STEREO_RIGHT_TOPIC, rc.SENSOR_QOS)
-    steps = probe.subscribe(SimStep, rc.SIM_STEP_TOPIC, rc.LOCKSTEP_QOS)
+    lefts = probe.subscribe(Image, names.STEREO_LEFT_TOPIC, ros.SENSOR_QOS)
+    rights = probe.subscribe(Image, names.STEREO_RIGHT_TOPIC, ros.SENSOR_QOS)
+    steps = probe.subscribe(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
     # In lock-step the first step's topics go out once; the resent SimStep proves the node is up.
     probe.spin_until(lambda: steps, 60, "a SimStep", (sim,))
-    assert [i.header.frame_id for i in steps[-1].images] == [rc.LEFT_CAMERA_OPTICAL_FRAME,
-                                                              rc.RIGHT_CAMERA_OPTICAL_FRAME]
+    assert [i.header.frame_id for i in steps[-1].images] == [names.LEFT_CAMERA_OPTICAL_FRAME,
+                                                              names.RIGHT_CAMERA_OPTICAL_FRAME]
     assert all((i.width, i.height, i.encoding) == (160, 120, "mono8") for i in steps[-1].images)
     assert len(steps[-1].lidar) == 0
     left, right = (np.frombuffer(bytes(i.data), np.uint8) for i in steps[-1].images)
     assert not np.array_equal(left, right), "the two lenses sit 6 cm apart"
     if lefts and rights:  # published with the first step, which may predate our subscription
-        assert lefts[-1].header.frame_id == rc.LEFT_CAMERA_OPTICAL_FRAME
+        assert lefts[-1].header.frame_id == names.LEFT_CAMERA_OPTICAL_FRAME
 
 
 def yaw_rates(probe, sim, servo_pub, angle: float, seconds: float = 2.5) -> list[float]:
     """Drive with a constant servo command; the yaw rates of the samples in which the car moves forward."""
-    odoms = probe.subscribe(Odometry, rc.ODOM_TOPIC, rc.SENSOR_QOS)
+    odoms = probe.subscribe(Odometry, names.ODOM_TOPIC, ros.SENSOR_QOS)
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         servo_pub.publish(ServoCtrlMsg(angle=angle, throttle=0.6))
@@ -106,9 +107,9 @@ def test_positive_servo_angle_turns_left(probe, start_node):
     # Evaluation rules with resets: a car that leaves the track is put back instead of ending the episode.
     sim = start_node(SIM, {"sim_node": {"mode": "realtime", "evaluation": True, "number_of_resets": 1000,
                                         "off_track_penalty": 0.0}})
-    servo = probe.publisher(ServoCtrlMsg, rc.SERVO_TOPIC, rc.SERVO_QOS)
+    servo = probe.publisher(ServoCtrlMsg, names.SERVO_TOPIC, ros.SERVO_QOS)
     probe.wait_for_subscribers(servo, processes=(sim,), timeout=60)
-    probe.spin_until(lambda: probe.node.count_publishers(rc.ODOM_TOPIC), 30, "odometry", (sim,))
+    probe.spin_until(lambda: probe.node.count_publishers(names.ODOM_TOPIC), 30, "odometry", (sim,))
     left = statistics.median(yaw_rates(probe, sim, servo, +0.8))
     right = statistics.median(yaw_rates(probe, sim, servo, -0.8))
     assert left > 0.2, f"angle +0.8 must turn left (counter-clockwise), yaw rate {left:.3f} rad/s"
@@ -132,10 +133,10 @@ class LockstepRig:
                                                  "lockstep_resend_s": 0.5}})
         self.control = start_node(CONTROL, {"control_node": {"model_path": model, "throttle_scale": 1.0,
                                                              "watchdog_timeout": 0.5, "use_sim_time": True}})
-        self.steps = probe.subscribe(SimStep, rc.SIM_STEP_TOPIC, rc.LOCKSTEP_QOS)
-        self.servo = probe.subscribe(ServoCtrlMsg, rc.SERVO_TOPIC, rc.SERVO_QOS)
-        self.actions = probe.publisher(AgentAction, rc.ACTION_TOPIC, rc.LOCKSTEP_QOS)
-        self.servo_pub = probe.publisher(ServoCtrlMsg, rc.SERVO_TOPIC, rc.SERVO_QOS)
+        self.steps = probe.subscribe(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
+        self.servo = probe.subscribe(ServoCtrlMsg, names.SERVO_TOPIC, ros.SERVO_QOS)
+        self.actions = probe.publisher(AgentAction, names.ACTION_TOPIC, ros.LOCKSTEP_QOS)
+        self.servo_pub = probe.publisher(ServoCtrlMsg, names.SERVO_TOPIC, ros.SERVO_QOS)
         self.processes = (self.sim, self.control)
         probe.wait_for_subscribers(self.actions, 2, timeout=60, processes=self.processes)
         probe.spin_until(lambda: self.steps, 60, "the first SimStep", self.processes)
@@ -210,30 +211,30 @@ def test_watchdog_zero_never_advances_a_lockstep_episode(probe, start_node, tmp_
 
 def test_reset_pause_and_set_track_services(probe, start_node, tmp_path):
     sim = start_node(SIM, {"sim_node": {"mode": "realtime"}})
-    steps = probe.subscribe(SimStep, rc.SIM_STEP_TOPIC, rc.LOCKSTEP_QOS)
-    statuses = probe.subscribe(EpisodeStatus, rc.EPISODE_STATUS_TOPIC, 10)
-    tracks = probe.subscribe(TrackInfo, rc.TRACK_TOPIC, rc.LATCHED_QOS)
+    steps = probe.subscribe(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
+    statuses = probe.subscribe(EpisodeStatus, names.EPISODE_STATUS_TOPIC, 10)
+    tracks = probe.subscribe(TrackInfo, names.TRACK_TOPIC, ros.LATCHED_QOS)
     probe.spin_until(lambda: steps and tracks, 60, "the simulation running", (sim,))
 
-    reply = probe.call(ResetEpisode, rc.RESET_EPISODE_SERVICE, ResetEpisode.Request(start_ndist=0.5), processes=(sim,))
+    reply = probe.call(ResetEpisode, names.RESET_EPISODE_SERVICE, ResetEpisode.Request(start_ndist=0.5), processes=(sim,))
     assert reply.success and reply.step > 0
     probe.spin_until(lambda: any(m.step == reply.step for m in steps), 10, "the new episode's first step", (sim,))
     first = next(m for m in steps if m.step == reply.step)
     assert first.status.steps == 0 and first.status.status == "prepare"
-    bad = probe.call(ResetEpisode, rc.RESET_EPISODE_SERVICE, ResetEpisode.Request(start_ndist=1.5), processes=(sim,))
+    bad = probe.call(ResetEpisode, names.RESET_EPISODE_SERVICE, ResetEpisode.Request(start_ndist=1.5), processes=(sim,))
     assert not bad.success and "[0, 1)" in bad.message
 
-    assert probe.call(SetBool, rc.PAUSE_SERVICE, SetBool.Request(data=True), processes=(sim,)).success
+    assert probe.call(SetBool, names.PAUSE_SERVICE, SetBool.Request(data=True), processes=(sim,)).success
     probe.spin_for(0.3)
     paused_at = max(m.step for m in steps)
     probe.spin_for(1.0)
     assert max(m.step for m in steps) == paused_at, "a paused simulator does not step"
-    assert probe.call(SetBool, rc.PAUSE_SERVICE, SetBool.Request(data=False), processes=(sim,)).success
+    assert probe.call(SetBool, names.PAUSE_SERVICE, SetBool.Request(data=False), processes=(sim,)).success
     probe.spin_until(lambda: max(m.step for m in steps) > paused_at + 3, 10, "steps after unpausing", (sim,))
 
-    unknown = probe.call(SetTrack, rc.SET_TRACK_SERVICE, SetTrack.Request(track="no_such_track"), processes=(sim,))
+    unknown = probe.call(SetTrack, names.SET_TRACK_SERVICE, SetTrack.Request(track="no_such_track"), processes=(sim,))
     assert not unknown.success and "no_such_track" in unknown.message
-    switched = probe.call(SetTrack, rc.SET_TRACK_SERVICE, SetTrack.Request(track="beginner_oval", reverse=True),
+    switched = probe.call(SetTrack, names.SET_TRACK_SERVICE, SetTrack.Request(track="beginner_oval", reverse=True),
                           processes=(sim,))
     assert switched.success, switched.message
     probe.spin_until(lambda: tracks[-1].name == "beginner_oval", 10, "the new TrackInfo", (sim,))
@@ -256,7 +257,7 @@ def test_tf_tree_follows_rep_103_and_105(probe, start_node, standin_env):
     listener = start_node(standin, env=standin_env, args=["tf"])
     sim = start_node(SIM, env=standin_env, params={"sim_node": {"mode": "realtime",
                                                                 "sensors": ["FRONT_FACING_CAMERA", "LIDAR"]}})
-    odoms = probe.subscribe(Odometry, rc.ODOM_TOPIC, rc.SENSOR_QOS)
+    odoms = probe.subscribe(Odometry, names.ODOM_TOPIC, ros.SENSOR_QOS)
 
     def transforms():
         import json
@@ -306,8 +307,8 @@ def test_rviz_markers_show_track_waypoints_obstacles_and_bot_cars(probe, start_n
 
     # Two writers share the topic (track; car and objects): keep more than one sample, as RViz's display does.
     qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-    arrays = probe.subscribe(MarkerArray, rc.MARKERS_TOPIC, qos)
-    tracks = probe.subscribe(TrackInfo, rc.TRACK_TOPIC, rc.LATCHED_QOS)
+    arrays = probe.subscribe(MarkerArray, names.MARKERS_TOPIC, qos)
+    tracks = probe.subscribe(TrackInfo, names.TRACK_TOPIC, ros.LATCHED_QOS)
 
     def markers():
         return [m for a in arrays for m in a.markers]
@@ -323,7 +324,7 @@ def test_rviz_markers_show_track_waypoints_obstacles_and_bot_cars(probe, start_n
     numbers = {m.text for m in found if m.ns == "waypoint_numbers"}
     assert numbers == {str(i) for i in range(waypoints)}, "every waypoint is numbered, from 0"
     assert {m.id for m in found if m.ns == "borders"} == {0, 1}
-    assert all(m.header.frame_id == rc.MAP_FRAME for m in found if m.action == Marker.ADD)
+    assert all(m.header.frame_id == names.MAP_FRAME for m in found if m.action == Marker.ADD)
     assert len({m.id for m in found if m.ns == "obstacles"}) == 3
     assert len({m.id for m in found if m.ns == "bot_cars"}) == 2
     box = next(m for m in found if m.ns == "obstacles")

@@ -7,8 +7,8 @@ import json
 import pytest
 import yaml
 
-from deepracer_control.action_space import discrete_from_garage
-from deepracer_control.model_metadata import ModelMetadata
+from deepracer_common.action_space import discrete_from_garage
+from deepracer_common.model_metadata import ModelMetadata
 
 pytestmark = pytest.mark.timeout(240)
 

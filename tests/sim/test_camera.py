@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from deepracer_sim.sensors import geometry as g
+from deepracer_common import sensor_geometry as g
 from deepracer_sim.sensors.camera import CameraRenderer
 from deepracer_sim.sensors.scene import WALL_HEIGHT
 

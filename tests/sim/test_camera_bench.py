@@ -2,7 +2,7 @@
 (no timing is asserted: the figures depend on the machine)."""
 import json
 
-from deepracer_sim.sensors import bench
+from deepracer_sim.bench import sensors as bench
 
 
 def test_bench_reports_every_configuration(capsys):

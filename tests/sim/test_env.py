@@ -11,11 +11,16 @@ from gymnasium.utils.env_checker import check_env
 
 import deepracer_sim
 import deepracer_sim.env
-from deepracer_control.action_space import ActionSpaceError, ContinuousActionSpace, discrete_from_garage
+from deepracer_common.action_space import ActionSpaceError, ContinuousActionSpace, discrete_from_garage
 from deepracer_sim.env import DeepRacerEnv, make_vector_env
-from deepracer_sim.objects import ObjectConfigError
-from deepracer_sim.observations import SensorConfigError
-from deepracer_sim.reward import RewardFunctionError, call_reward, centre_line_reward, load_reward_function
+from deepracer_sim.race.objects import ObjectConfigError
+from deepracer_sim.race.reward_function import (
+    RewardFunctionError,
+    call_reward,
+    centre_line_reward,
+    load_reward_function,
+)
+from deepracer_sim.sensors.suite import SensorConfigError
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -123,7 +128,7 @@ def test_bad_configuration_gets_a_clear_error():
 
 
 def test_model_metadata_action_spaces_are_accepted():
-    from deepracer_control.model_metadata import ModelMetadata
+    from deepracer_common.model_metadata import ModelMetadata
 
     metadata = ModelMetadata(action_space=discrete_from_garage(20.0, 3, 2.0, 2))
     env = DeepRacerEnv(sensors=["LIDAR"], action_space=metadata)
@@ -195,7 +200,7 @@ def test_call_reward_enforces_the_time_limit_and_restores_other_alarms():
         assert outer_after == 0.0
     assert call_reward(lambda p: 3, {}, 1) == 3.0
     # A batch shares one handler; a slow call in the middle is still cut off, and all is restored.
-    from deepracer_sim.reward import RewardTimer
+    from deepracer_sim.race.reward_function import RewardTimer
 
     with pytest.raises(RewardFunctionError, match="ran longer than 0.2 s at step 2"):
         with RewardTimer(0.2) as timer:
@@ -333,7 +338,7 @@ def test_reward_file_template_from_the_docs_runs(tmp_path):
 def test_benchmark_runs_and_reports_every_figure(tmp_path, capsys):
     import json
 
-    from deepracer_sim import bench
+    from deepracer_sim.bench import simulator as bench
 
     out = tmp_path / "bench.json"
     assert bench.main(["--runs", "1", "--steps", "16", "--repeat", "8", "--json", str(out)]) == 0

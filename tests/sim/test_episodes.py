@@ -4,13 +4,17 @@ import math
 
 import numpy as np
 import pytest
-
-from deepracer_sim.objects import BotCarSettings, ObjectConfigError, ObstacleSettings, parse_positions, \
-    spread_positions
-from deepracer_sim.simulation import EpisodeSettings, RaceSimulation
-from deepracer_sim.tracks import load_track
-
 from sim_helpers import follow_centre
+
+from deepracer_sim.race.objects import (
+    BotCarSettings,
+    ObjectConfigError,
+    ObstacleSettings,
+    parse_positions,
+    spread_positions,
+)
+from deepracer_sim.race.simulation import EpisodeSettings, RaceSimulation
+from deepracer_sim.tracks import load_track
 
 DT = 1.0 / 15.0
 

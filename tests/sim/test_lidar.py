@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from deepracer_sim.sensors import geometry as g
-from deepracer_sim.sensors.lidar import Lidar, lidar_observation
+from deepracer_common import sensor_geometry as g
+from deepracer_common.observations import lidar_observation
+from deepracer_sim.sensors.lidar import Lidar
 
 MOUNT_X = g.LIDAR_OFFSET_XYZ[0]
 BOX = (0.4, 0.3, 0.25)   # the simulator's box obstacle

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from shapely.geometry import LinearRing, Point
 
-from deepracer_sim.params import PARAM_KEYS, compute_progress, copy_params, reward_params
+from deepracer_sim.race.params import PARAM_KEYS, compute_progress, copy_params, reward_params
 from deepracer_sim.tracks import Track
 
 # reinvent_base's start straight runs along y ≈ 0.684 from x = 3.06 to about 6.2, heading +x.
@@ -202,7 +202,7 @@ def test_bad_inputs_are_rejected(reinvent):
 
 
 def test_deepracer_params_command_prints_the_json(reinvent, capsys):
-    from deepracer_agent.cli import main
+    from deepracer_bringup.cli import main
 
     code = main(["params", "--track", reinvent.source, "--x", "4.0", "--y", str(START_Y + 0.2), "--heading", "0",
                  "--steering-angle", "15", "--speed", "1.5"])

@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from deepracer_agent.atomic import write_bytes_atomic
-from deepracer_agent.model_folder import ModelError, ModelFolder
-from deepracer_agent.rewards import default_track
+from deepracer_agent.model.folder import ModelError, ModelFolder
+from deepracer_common.atomic import write_bytes_atomic
+from deepracer_common.race import DEFAULT_TRACK
 
 ITERATION_FILE = re.compile(r"^(\d+)-iteration\.csv$")
 
@@ -136,7 +136,7 @@ def analyze(model: str, models_root: str | None = None, out_dir: str | None = No
     if trace.empty:
         raise ModelError(f"model {folder.name!r} has no training sim-trace in {folder.simtrace_dir} (train it first)")
     summary = episode_summary(trace)
-    track_name = folder.training_config().get("track") or default_track()
+    track_name = folder.training_config().get("track") or DEFAULT_TRACK
     plots = {}
     plots["reward"] = out / "reward.png"
     plot_reward(summary, plots["reward"], f"{folder.name}: reward per episode")
@@ -194,3 +194,25 @@ def analyze(model: str, models_root: str | None = None, out_dir: str | None = No
         ],
         "fastest_laps": [label for label, _ in laps],
     }
+
+
+def print_report(report: dict) -> None:
+    """The analysis report as `deepracer analyze` and the demo print it."""
+    print(f"model {report['model']}: {report['iterations']} iterations, {report['episodes']} episodes")
+    for line in report["per_iteration"]:
+        print(f"  iteration {line['iteration']:>3}: mean reward {line['mean_reward']:8.2f}, "
+              f"mean progress {line['mean_progress']:5.1f}%, laps {line['laps']}/{line['episodes']}")
+    metric = report.get("best_checkpoint_metric")
+    print(f"best checkpoint: {report['best_checkpoint']}"
+          + (f" (evaluation metric {metric:.1f})" if isinstance(metric, (int, float)) else ""))
+    print(f"best training iteration: {report['best_training_iteration']} "
+          f"(mean progress {report['best_training_iteration_progress']:.1f}%)")
+    laps = report["completed_laps"]
+    if laps:
+        shown = ", ".join(f"{lap['episode']} ({lap['time']:.2f} s)" for lap in laps[:20])
+        more = f" and {len(laps) - 20} more" if len(laps) > 20 else ""
+        print(f"episodes that completed a lap: {shown}{more}")
+    else:
+        print("no training episode completed a lap yet")
+    for name, path in report["plots"].items():
+        print(f"{name} plot: {path}")

@@ -1,6 +1,6 @@
 """The agent's `deepracer` subcommands: garage, templates, validate, train, evaluate, analyze, models, demo.
 
-Registered by deepracer_agent.cli (COMMAND_MODULES). Handlers return an exit code; expected failures
+Registered by deepracer_bringup.cli (COMMAND_MODULES). Handlers return an exit code; expected failures
 raise ValueError subclasses (or CommandError), which the CLI prints as one line.
 """
 from __future__ import annotations
@@ -11,11 +11,12 @@ import shutil
 import sys
 from pathlib import Path
 
+from deepracer_common.race import RACE_TYPES
 
 
 class CommandError(ValueError):
     """An expected failure of an agent command. A ValueError, so `deepracer` prints it as one line
-    however the CLI module was started (`python -m deepracer_agent.cli` imports cli.py twice, and
+    however the CLI module was started (`python -m deepracer_bringup.cli` imports cli.py twice, and
     an exception class from the second copy would not match the first)."""
 
 
@@ -93,7 +94,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     direction.add_argument("--reverse", action="store_true", default=None, help="drive against the route's point order")
     direction.add_argument("--alternate-direction", action="store_true", default=None,
                            help="switch direction after every training episode")
-    parser.add_argument("--race-type", choices=("TIME_TRIAL", "OBJECT_AVOIDANCE", "HEAD_TO_BOT"))
+    parser.add_argument("--race-type", choices=RACE_TYPES)
     parser.add_argument("--reward", dest="reward_function", metavar="FILE",
                         help="reward function file, or template:<name> (see `deepracer templates`)")
     _add_vehicle_options(parser)
@@ -119,12 +120,12 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
 
 def _training_config(args: argparse.Namespace, base: dict | None = None):
     """TrainingConfig from --config (or `base`), with the flags given on the command line applied."""
-    from deepracer_agent.config import TrainingConfig
+    from deepracer_agent.training.config import TrainingConfig
 
     if args.config:
         config_path = Path(args.config)
         if not config_path.is_file():
-            from deepracer_agent.config import packaged_config
+            from deepracer_agent.training.config import packaged_config
 
             config_path = packaged_config(args.config)
         config = TrainingConfig.load(config_path)
@@ -160,7 +161,8 @@ def _training_config(args: argparse.Namespace, base: dict | None = None):
 
 # ----------------------------------------------------------------------------- garage / rewards
 def _cmd_garage(args: argparse.Namespace) -> int:
-    from deepracer_agent.garage import Vehicle, WORKSHOP_ACTION_SPACE
+    from deepracer_agent.garage import Vehicle
+    from deepracer_common.race import WORKSHOP_ACTION_SPACE
 
     vehicle = Vehicle.from_dict(_vehicle_overrides(args, {"action_space": WORKSHOP_ACTION_SPACE}))
     if args.json:
@@ -171,7 +173,7 @@ def _cmd_garage(args: argparse.Namespace) -> int:
 
 
 def _cmd_templates(args: argparse.Namespace) -> int:
-    from deepracer_agent.rewards import list_templates, resolve_reward_source
+    from deepracer_agent.reward_files import list_templates, resolve_reward_source
 
     if not args.name:
         for name, summary in list_templates().items():
@@ -192,7 +194,7 @@ def _cmd_templates(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from deepracer_agent.rewards import validate_reward_file
+    from deepracer_agent.reward_files import validate_reward_file
 
     report = validate_reward_file(args.reward, track=args.track, time_limit_s=args.time_limit)
     if args.json:
@@ -210,22 +212,22 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------- train
 def _cmd_train(args: argparse.Namespace) -> int:
-    from deepracer_agent.model_folder import ModelFolder, models_root, validate_model_name
-    from deepracer_agent.training import Trainer
+    from deepracer_agent.model.folder import ModelFolder, models_root, validate_model_name
+    from deepracer_agent.training.trainer import Trainer
 
     if args.resume:
         if not args.model and not args.config:
             raise CommandError("--resume needs --model NAME (the model to continue)")
         name = args.model or _training_config(args).model
         folder = ModelFolder(models_root(args.models_root) / validate_model_name(name))
-        from deepracer_agent.config import TrainingConfig
+        from deepracer_agent.training.config import TrainingConfig
 
         if not folder.exists():
             raise CommandError(f"cannot resume {name!r}: {folder.path} is not a model folder")
         base = TrainingConfig.from_model_folder(folder).to_dict()
         config = _training_config(argparse.Namespace(**{**vars(args), "config": None}), base)
     elif getattr(args, "clone_from", None) and not args.config:
-        from deepracer_agent.model_folder import ModelFolder as Folder
+        from deepracer_agent.model.folder import ModelFolder as Folder
 
         if not args.model:
             raise CommandError("--clone needs --model NAME for the new model")
@@ -272,40 +274,19 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from deepracer_agent.analysis import analyze
+    from deepracer_agent.analysis import analyze, print_report
 
     report = analyze(args.model, models_root=args.models_root, out_dir=args.out)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    _print_analysis(report)
+    print_report(report)
     return 0
-
-
-def _print_analysis(report: dict) -> None:
-    print(f"model {report['model']}: {report['iterations']} iterations, {report['episodes']} episodes")
-    for line in report["per_iteration"]:
-        print(f"  iteration {line['iteration']:>3}: mean reward {line['mean_reward']:8.2f}, "
-              f"mean progress {line['mean_progress']:5.1f}%, laps {line['laps']}/{line['episodes']}")
-    metric = report.get("best_checkpoint_metric")
-    print(f"best checkpoint: {report['best_checkpoint']}"
-          + (f" (evaluation metric {metric:.1f})" if isinstance(metric, (int, float)) else ""))
-    print(f"best training iteration: {report['best_training_iteration']} "
-          f"(mean progress {report['best_training_iteration_progress']:.1f}%)")
-    laps = report["completed_laps"]
-    if laps:
-        shown = ", ".join(f"{lap['episode']} ({lap['time']:.2f} s)" for lap in laps[:20])
-        more = f" and {len(laps) - 20} more" if len(laps) > 20 else ""
-        print(f"episodes that completed a lap: {shown}{more}")
-    else:
-        print("no training episode completed a lap yet")
-    for name, path in report["plots"].items():
-        print(f"{name} plot: {path}")
 
 
 # ----------------------------------------------------------------------------- models
 def _cmd_models_list(args: argparse.Namespace) -> int:
-    from deepracer_agent.model_folder import ModelFolder, models_root
+    from deepracer_agent.model.folder import ModelFolder, models_root
 
     models = ModelFolder.list(args.models_root)
     if args.json:
@@ -335,7 +316,7 @@ def _cmd_models_list(args: argparse.Namespace) -> int:
 
 def _cmd_models_show(args: argparse.Namespace) -> int:
     from deepracer_agent.garage import Vehicle
-    from deepracer_agent.model_folder import ModelFolder
+    from deepracer_agent.model.folder import ModelFolder
 
     folder = ModelFolder.resolve(args.model, args.models_root)
     info = folder.summary()
@@ -360,8 +341,7 @@ def _cmd_models_show(args: argparse.Namespace) -> int:
 def _clone_base(source, name: str, reward_given: bool) -> dict:
     """The training configuration a clone starts from: its source's, under the new name."""
     from deepracer_agent.garage import Vehicle
-
-    from deepracer_agent.config import SAVED_ONLY_KEYS
+    from deepracer_agent.training.config import SAVED_ONLY_KEYS
 
     base = source.training_config() or {"vehicle": Vehicle.from_metadata(source.metadata()).to_dict()}
     for key in SAVED_ONLY_KEYS:
@@ -383,7 +363,7 @@ def _cmd_models_clone(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_delete(args: argparse.Namespace) -> int:
-    from deepracer_agent.model_folder import ModelFolder
+    from deepracer_agent.model.folder import ModelFolder
 
     folder = ModelFolder.resolve(args.model, args.models_root)
     if not args.yes:
@@ -399,8 +379,8 @@ def _cmd_models_delete(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_export(args: argparse.Namespace) -> int:
-    from deepracer_agent.export import export_onnx, export_tarball
-    from deepracer_agent.model_folder import ModelFolder
+    from deepracer_agent.model.export import export_onnx, export_tarball
+    from deepracer_agent.model.folder import ModelFolder
 
     folder = ModelFolder.resolve(args.model, args.models_root)
     if args.format == "onnx":
@@ -419,7 +399,7 @@ def _cmd_models_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_use_checkpoint(args: argparse.Namespace) -> int:
-    from deepracer_agent.model_folder import ModelFolder
+    from deepracer_agent.model.folder import ModelFolder
 
     folder = ModelFolder.resolve(args.model, args.models_root)
     checkpoint = folder.find_checkpoint(args.checkpoint)
@@ -485,7 +465,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--checkpoint", help="best (default), last, a number or a checkpoint name")
     evaluate.add_argument("--reverse", action="store_true", help="drive the track the other way")
     evaluate.add_argument("--continuous", action="store_true", help="all laps in one episode")
-    evaluate.add_argument("--race-type", choices=("TIME_TRIAL", "OBJECT_AVOIDANCE", "HEAD_TO_BOT"),
+    evaluate.add_argument("--race-type", choices=RACE_TYPES,
                           help="default: the race type the model trained for")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     _add_models_root(evaluate)

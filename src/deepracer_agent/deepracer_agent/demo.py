@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import time
 
-from deepracer_agent.config import TrainingConfig, packaged_config
-from deepracer_agent.model_folder import ModelFolder, models_root as resolve_root
+from deepracer_agent.model.folder import ModelFolder
+from deepracer_agent.model.folder import models_root as resolve_root
+from deepracer_agent.training.config import TrainingConfig, packaged_config
 
 
 def run_demo(models_root: str | None = None, model: str | None = None, max_minutes: float | None = None,
              config: str | None = None, show_progress: bool = True) -> int:
-    from deepracer_agent.analysis import analyze
-    from deepracer_agent.commands import _print_analysis
+    from deepracer_agent.analysis import analyze, print_report
     from deepracer_agent.evaluation import evaluate_model, print_table
-    from deepracer_agent.training import Trainer
+    from deepracer_agent.training.trainer import Trainer
 
     path = packaged_config(config or "demo") if not config or not config.endswith((".json", ".yaml")) else config
     data = TrainingConfig.load(path).to_dict()
@@ -54,7 +54,7 @@ def run_demo(models_root: str | None = None, model: str | None = None, max_minut
 
     print("\nanalysis:")
     report = analyze(name, models_root=str(root))
-    _print_analysis(report)
+    print_report(report)
 
     print("\nwhere everything is:")
     print(f"  model folder      {folder.path}")

@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from deepracer_agent.inference import PolicyRunner, actor_critic_from_payload
-from deepracer_agent.metrics import evaluation_entry, write_evaluation_metrics
-from deepracer_agent.model_folder import ModelFolder
-from deepracer_agent.rewards import default_track
-from deepracer_agent.simtrace import simtrace_row, write_simtrace
+from deepracer_agent.model.folder import ModelFolder
+from deepracer_agent.model.metrics import evaluation_entry, write_evaluation_metrics
+from deepracer_agent.model.simtrace import simtrace_row, write_simtrace
+from deepracer_agent.policy.torch_policy import PolicyRunner, actor_critic_from_payload
+from deepracer_common.race import DEFAULT_TRACK
 
 # Resets allowed when a penalty is given: effectively unlimited, as the DeepRacer-on-AWS console sets it.
 RESETS_WITH_PENALTY = 10000
@@ -139,7 +139,7 @@ def evaluate_model(
     network, metadata = actor_critic_from_payload(payload)
     runner = PolicyRunner(network, metadata, name=folder.name)
     trained = folder.training_config()
-    track_name = track or trained.get("track") or default_track()
+    track_name = track or trained.get("track") or DEFAULT_TRACK
     # Race with the objects the model trained with (race type and the simulator's object options).
     race_type = race_type or trained.get("race_type") or "TIME_TRIAL"
     trained_options = {key: value for key, value in (trained.get("training", {}).get("env_options") or {}).items()

@@ -1,7 +1,7 @@
 """The garage: a vehicle = sensors + neural network + action space, as the DeepRacer console builds it.
 
-A vehicle turns into the model's `model_metadata.json` (deepracer_control.model_metadata, the one
-place for that schema); the action space comes from deepracer_control.action_space, so the list a
+A vehicle turns into the model's `model_metadata.json` (deepracer_common.model_metadata, the one
+place for that schema); the action space comes from deepracer_common.action_space, so the list a
 garage setting produces is the list the simulator and the car use.
 
 A vehicle can be written as a dict (a config file's "vehicle" object):
@@ -19,19 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from deepracer_control.action_space import (
+from deepracer_common.action_space import (
     ActionSpace,
     ActionSpaceError,
     ContinuousActionSpace,
     action_space_from_json,
     discrete_from_garage,
 )
-from deepracer_control.model_metadata import (
+from deepracer_common.model_metadata import (
     LIDAR_SENSORS,
     ModelMetadata,
     ModelMetadataError,
     validate_lidar_config,
 )
+from deepracer_common.race import WORKSHOP_ACTION_SPACE
 
 
 class GarageError(ValueError):
@@ -64,16 +65,6 @@ SENSOR_NAMES = {
     "sector_lidar": "SECTOR_LIDAR",
     "discretized_sector_lidar": "DISCRETIZED_SECTOR_LIDAR",
 }
-
-# The workshop's example: 30° with granularity 5 and 1 m/s with granularity 3 → 15 actions.
-WORKSHOP_ACTION_SPACE = {
-    "type": "discrete",
-    "max_steering_angle": 30.0,
-    "steering_granularity": 5,
-    "max_speed": 1.0,
-    "speed_granularity": 3,
-}
-
 
 def network_name(value: Any) -> str:
     if not isinstance(value, str) or value.strip().lower() not in NETWORK_NAMES:
@@ -126,7 +117,7 @@ def action_space_from_spec(spec: Any) -> ActionSpace:
             unknown = sorted(set(spec) - known)
             if unknown:
                 raise GarageError(f"action_space: unknown key(s) {unknown} for a discrete action space; use {sorted(known)}")
-            # Keys left out take the garage's own defaults (deepracer_control.action_space).
+            # Keys left out take the garage's own defaults (deepracer_common.action_space).
             return discrete_from_garage(**{key: value for key, value in spec.items() if key != "type"})
         if kind == "continuous":
             if isinstance(spec.get("steering_angle"), dict) or isinstance(spec.get("speed"), dict):

@@ -62,7 +62,7 @@ def register(subparsers) -> None:
 
 
 def params_command(args) -> int:
-    from deepracer_sim.params import reward_params
+    from deepracer_sim.race.params import reward_params
 
     result = reward_params(
         args.track, args.x, args.y, args.heading, steering_angle=args.steering_angle, speed=args.speed,

@@ -6,7 +6,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from deepracer_control.atomic import write_with_atomic
+from deepracer_common.atomic import write_with_atomic
 from deepracer_sim.tracks import Track, load_track
 
 
@@ -49,7 +49,7 @@ def plot_track(
                   arrowprops={"arrowstyle": "->", "color": "#2ecc71", "linewidth": 2}, zorder=3)
     axes.plot(*start, marker="o", color="#2ecc71", zorder=3)
     if objects is not None and len(objects):
-        from deepracer_sim.geometry import rectangle_corners
+        from deepracer_sim.tracks.geometry import rectangle_corners
 
         for row in np.asarray(objects, dtype=float):
             corners = rectangle_corners(row[0], row[1], row[2], row[3], row[4])[[0, 1, 3, 2]]

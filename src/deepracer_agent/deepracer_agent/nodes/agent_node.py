@@ -32,13 +32,13 @@ from rclpy.node import Node
 from sensor_msgs.msg import LaserScan
 from std_msgs.msg import String
 
-from deepracer_control.nodes import ros_common as rc
+from deepracer_agent.policy.loading import PolicyLoadError, load_policy
+from deepracer_agent.policy.observations import ObservationBuilder, scan_to_rays
+from deepracer_common.ros import names
+from deepracer_common.ros import node_support as ros
+from deepracer_common.ros.messages import MessageError
 from deepracer_interfaces.msg import AgentAction, SimStep, TrackInfo
 from deepracer_interfaces.srv import ResetEpisode, SetTrack
-from deepracer_sim.nodes.messages import MessageError
-
-from deepracer_agent.nodes.observations import ObservationBuilder, scan_to_rays
-from deepracer_agent.nodes.policy import PolicyLoadError, load_policy
 
 PARAMETERS = {
     "model_path": ("", "Model folder: a training folder (model/…ckpt, export/model.onnx) or a car folder "
@@ -46,10 +46,10 @@ PARAMETERS = {
     "mode": ("inference", "inference or training", True),
     "observation_source": ("sim_step", "sim_step: /deepracer/sim_step from sim_node; sensors: camera (+ scan) "
                                        "topics, as on the car", True),
-    "camera_topic": (rc.CAMERA_TOPIC, "Camera topic for observation_source sensors", True),
-    "camera_type": (rc.IMAGE_TYPE, "sensor_msgs/msg/Image, or deepracer_interfaces_pkg/msg/CameraMsg on the car "
+    "camera_topic": (names.CAMERA_TOPIC, "Camera topic for observation_source sensors", True),
+    "camera_type": (names.IMAGE_TYPE, "sensor_msgs/msg/Image, or deepracer_interfaces_pkg/msg/CameraMsg on the car "
                                    "(images[0] = left/only camera, images[1] = right)", True),
-    "scan_topic": (rc.SCAN_TOPIC, "LaserScan topic for LIDAR models (the car: /rplidar_ros/scan)", True),
+    "scan_topic": (names.SCAN_TOPIC, "LaserScan topic for LIDAR models (the car: /rplidar_ros/scan)", True),
     "deterministic": (True, "Take the most probable action (evaluation); false samples from the policy"),
     "backend": ("auto", "auto (torch when installed and the folder has checkpoints, else ONNX), torch or onnx"),
     "checkpoint": ("", "Checkpoint to load: empty or 'best', 'last', a number or a name"),
@@ -65,7 +65,7 @@ LOG_THROTTLE_S = 2.0
 class AgentNode(Node):
     def __init__(self, **kwargs):
         super().__init__("agent_node", **kwargs)
-        rc.declare_parameters(self, PARAMETERS)
+        ros.declare_parameters(self, PARAMETERS)
         self.mode = self.get_parameter("mode").value
         self.source = self.get_parameter("observation_source").value
         if self.mode not in ("inference", "training"):
@@ -76,11 +76,11 @@ class AgentNode(Node):
         self.builder: ObservationBuilder | None = None
         self.last_answer: AgentAction | None = None
         self.latest_ranges: np.ndarray | None = None
-        self.action_pub = self.create_publisher(AgentAction, rc.ACTION_TOPIC, rc.LOCKSTEP_QOS)
-        self.metadata_pub = self.create_publisher(String, rc.MODEL_METADATA_TOPIC, rc.LATCHED_QOS)
+        self.action_pub = self.create_publisher(AgentAction, names.ACTION_TOPIC, ros.LOCKSTEP_QOS)
+        self.metadata_pub = self.create_publisher(String, names.MODEL_METADATA_TOPIC, ros.LATCHED_QOS)
         self.training_thread: threading.Thread | None = None
         self.link = None
-        self.problems = rc.ThrottledLog(self.get_logger(), LOG_THROTTLE_S)
+        self.problems = ros.ThrottledLog(self.get_logger(), LOG_THROTTLE_S)
 
         if self.mode == "training":
             self._start_training()
@@ -88,12 +88,12 @@ class AgentNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._load_policy(self.get_parameter("model_path").value)
         if self.source == "sim_step":
-            self.create_subscription(SimStep, rc.SIM_STEP_TOPIC, self._on_sim_step, rc.LOCKSTEP_QOS)
+            self.create_subscription(SimStep, names.SIM_STEP_TOPIC, self._on_sim_step, ros.LOCKSTEP_QOS)
         else:
-            camera_type = rc.import_interface(self.get_parameter("camera_type").value)
+            camera_type = ros.import_interface(self.get_parameter("camera_type").value)
             self.create_subscription(camera_type, self.get_parameter("camera_topic").value, self._on_camera,
-                                     rc.SENSOR_QOS)
-            self.create_subscription(LaserScan, self.get_parameter("scan_topic").value, self._on_scan, rc.SENSOR_QOS)
+                                     ros.SENSOR_QOS)
+            self.create_subscription(LaserScan, self.get_parameter("scan_topic").value, self._on_scan, ros.SENSOR_QOS)
 
     # ------------------------------------------------------------------ model
     def _on_set_parameters(self, parameters) -> SetParametersResult:
@@ -186,12 +186,12 @@ class AgentNode(Node):
             self._finish_training(failed=True)
             return
         metadata = self.trainer.metadata
-        self.reset_client = self.create_client(ResetEpisode, rc.RESET_EPISODE_SERVICE)
-        self.track_client = self.create_client(SetTrack, rc.SET_TRACK_SERVICE)
+        self.reset_client = self.create_client(ResetEpisode, names.RESET_EPISODE_SERVICE)
+        self.track_client = self.create_client(SetTrack, names.SET_TRACK_SERVICE)
         self.link = TopicLink(metadata, self.action_pub.publish, self._reset_episode, self._set_track,
                               float(self.get_parameter("sim_timeout_s").value), self.get_logger().info)
-        self.create_subscription(SimStep, rc.SIM_STEP_TOPIC, self.link.deliver_step, rc.LOCKSTEP_QOS)
-        self.create_subscription(TrackInfo, rc.TRACK_TOPIC, self.link.deliver_track, rc.LATCHED_QOS)
+        self.create_subscription(SimStep, names.SIM_STEP_TOPIC, self.link.deliver_step, ros.LOCKSTEP_QOS)
+        self.create_subscription(TrackInfo, names.TRACK_TOPIC, self.link.deliver_track, ros.LATCHED_QOS)
         self.metadata_pub.publish(String(data=json.dumps(metadata.to_dict())))
         # The training thread and the executor hand every step to each other: with Python's default 5 ms GIL
         # switch interval each handoff can wait that long, which capped training at ~15 steps/s.
@@ -200,9 +200,9 @@ class AgentNode(Node):
         self.training_thread.start()
 
     def _make_trainer(self):
-        from deepracer_agent.config import TrainingConfig
-        from deepracer_agent.model_folder import ModelFolder, models_root
-        from deepracer_agent.training import Trainer
+        from deepracer_agent.model.folder import ModelFolder, models_root
+        from deepracer_agent.training.config import TrainingConfig
+        from deepracer_agent.training.trainer import Trainer
 
         config_path = self.get_parameter("training_config").value
         config = TrainingConfig.load(config_path) if config_path else TrainingConfig()
@@ -280,7 +280,7 @@ class AgentNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    return rc.spin_node(AgentNode, args)
+    return ros.spin_node(AgentNode, args)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """Training over topics: `deepracer train`'s Trainer, with its simulators replaced by sim_node.
 
-The Trainer (deepracer_agent.training) collects episodes from an "environment group" (reset,
+The Trainer (deepracer_agent.training.trainer) collects episodes from an "environment group" (reset,
 batch, step), updates with PPO and writes the model folder. `TopicEnvGroup` is that group for
 one simulator on the other side of the ROS graph:
 
 - step(action) publishes the AgentAction answering the current SimStep and blocks until sim_node
   answers with the next SimStep; the reward comes from the user's reward function on the params
-  in it (deepracer_sim.reward.call_reward, the simulator's own rules: prepare and pause steps
+  in it (deepracer_sim.race.reward_function.call_reward, the simulator's own rules: prepare and pause steps
   earn 0 without a call), exactly as the embedded simulator computes it;
 - reset() takes the first SimStep of the next episode (sim_node starts one itself after an
   episode ends) or asks for one at a given start through /deepracer/reset_episode.
@@ -25,14 +25,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from deepracer_control.model_metadata import ModelMetadata
+from deepracer_agent.policy.observations import ObservationBuilder
+from deepracer_common.model_metadata import ModelMetadata
+from deepracer_common.race import PAUSE, PREPARE
+from deepracer_common.ros.messages import MessageError, msg_to_params
 from deepracer_interfaces.msg import AgentAction, SimStep
-from deepracer_sim.nodes.messages import MessageError, msg_to_params
-from deepracer_sim.observations import observation_space
-from deepracer_sim.reward import call_reward
-from deepracer_sim.simulation import PAUSE, PREPARE
-
-from deepracer_agent.nodes.observations import ObservationBuilder
+from deepracer_sim.race.reward_function import call_reward
+from deepracer_sim.sensors.suite import observation_space
 
 
 class TopicLinkClosed(RuntimeError):

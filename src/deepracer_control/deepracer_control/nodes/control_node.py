@@ -31,10 +31,12 @@ from rclpy.parameter import Parameter
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
 
-from deepracer_control.action_space import ActionSpaceError
-from deepracer_control.model_metadata import ModelMetadata, ModelMetadataError
+from deepracer_common import model_files
+from deepracer_common.action_space import ActionSpaceError
+from deepracer_common.model_metadata import ModelMetadata, ModelMetadataError
+from deepracer_common.ros import names
+from deepracer_common.ros import node_support as ros
 from deepracer_control.navigation import NavigationMapper, ServoCommand
-from deepracer_control.nodes import ros_common as rc
 from deepracer_interfaces.msg import AgentAction
 from deepracer_interfaces.srv import SetThrottleScale
 
@@ -50,10 +52,10 @@ PARAMETERS = {
                             "setting; the car starts at 0)"),
     "enabled": (True, "Drive on actions from the start (/deepracer_control/enable switches it)"),
     "watchdog_timeout": (0.5, "Seconds (node time) without an action before throttle 0 is sent; 0 disables"),
-    "action_topic": (rc.ACTION_TOPIC, "AgentAction input", True),
-    "model_metadata_topic": (rc.MODEL_METADATA_TOPIC, "model_metadata.json announced by agent_node", True),
-    "output_topic": (rc.SERVO_TOPIC, "Servo command output", True),
-    "output_type": (rc.SERVO_TYPE, "ServoCtrlMsg type to publish; deepracer_interfaces_pkg/msg/ServoCtrlMsg "
+    "action_topic": (names.ACTION_TOPIC, "AgentAction input", True),
+    "model_metadata_topic": (names.MODEL_METADATA_TOPIC, "model_metadata.json announced by agent_node", True),
+    "output_topic": (names.SERVO_TOPIC, "Servo command output", True),
+    "output_type": (names.SERVO_TYPE, "ServoCtrlMsg type to publish; deepracer_interfaces_pkg/msg/ServoCtrlMsg "
                                    "reaches the physical car's servo_node", True),
 }
 
@@ -65,16 +67,16 @@ class ControlError(ValueError):
 class ControlNode(Node):
     def __init__(self, **kwargs):
         super().__init__("control_node", **kwargs)
-        rc.declare_parameters(self, PARAMETERS)
+        ros.declare_parameters(self, PARAMETERS)
 
         # Type and topics are fixed for the node's life; a wrong type is a configuration error.
-        self.servo_type = rc.import_interface(self.get_parameter("output_type").value)
+        self.servo_type = ros.import_interface(self.get_parameter("output_type").value)
         for field in ("angle", "throttle"):
             if not hasattr(self.servo_type, field):
-                raise rc.InterfaceTypeError(f"output_type {self.servo_type.__name__} has no field '{field}'")
+                raise ros.InterfaceTypeError(f"output_type {self.servo_type.__name__} has no field '{field}'")
 
         self.mapper: NavigationMapper | None = None
-        self.problems = rc.ThrottledLog(self.get_logger(), LOG_THROTTLE_S)
+        self.problems = ros.ThrottledLog(self.get_logger(), LOG_THROTTLE_S)
         self.model_source = ""
         self.throttle_scale = 0.0
         self.enabled = True
@@ -85,13 +87,13 @@ class ControlNode(Node):
         self._apply_parameters([self.get_parameter(name) for name in
                                 ("throttle_scale", "enabled", "watchdog_timeout", "model_path")], startup=True)
 
-        self.servo_pub = self.create_publisher(self.servo_type, self.get_parameter("output_topic").value, rc.SERVO_QOS)
+        self.servo_pub = self.create_publisher(self.servo_type, self.get_parameter("output_topic").value, ros.SERVO_QOS)
         self.create_subscription(AgentAction, self.get_parameter("action_topic").value, self._on_action,
-                                 rc.LOCKSTEP_QOS)
+                                 ros.LOCKSTEP_QOS)
         self.create_subscription(String, self.get_parameter("model_metadata_topic").value, self._on_model_metadata,
-                                 rc.LATCHED_QOS)
-        self.create_service(SetBool, rc.CONTROL_ENABLE_SERVICE, self._on_enable)
-        self.create_service(SetThrottleScale, rc.SET_THROTTLE_SCALE_SERVICE, self._on_set_throttle_scale)
+                                 ros.LATCHED_QOS)
+        self.create_service(SetBool, names.CONTROL_ENABLE_SERVICE, self._on_enable)
+        self.create_service(SetThrottleScale, names.SET_THROTTLE_SCALE_SERVICE, self._on_set_throttle_scale)
         # A quarter of the timeout is precise enough, and under sim time a shorter period would wake the node
         # on nearly every simulator step for nothing.
         self.watchdog_timer = self.create_timer(max(0.02, self.watchdog_timeout / 4.0 or 0.1), self._check_watchdog)
@@ -99,7 +101,7 @@ class ControlNode(Node):
         if self.throttle_scale == 0.0:
             self.get_logger().warning(
                 "throttle_scale is 0: the car will not move until it is raised "
-                f"({rc.SET_THROTTLE_SCALE_SERVICE} or the throttle_scale parameter)")
+                f"({names.SET_THROTTLE_SCALE_SERVICE} or the throttle_scale parameter)")
         self.get_logger().info(
             f"publishing {self.get_parameter('output_type').value} on {self.get_parameter('output_topic').value}, "
             f"throttle_scale {self.throttle_scale:g}, watchdog {self.watchdog_timeout:g} s")
@@ -118,11 +120,11 @@ class ControlNode(Node):
         for parameter in parameters:
             value = parameter.value
             if parameter.name == "throttle_scale":
-                if not rc.finite(value) or not 0.0 <= value <= 1.0:
+                if not ros.finite(value) or not 0.0 <= value <= 1.0:
                     raise ValueError(f"throttle_scale must be in [0, 1], got {value!r}")
                 updates["throttle_scale"] = float(value)
             elif parameter.name == "watchdog_timeout":
-                if not rc.finite(value) or value < 0.0:
+                if not ros.finite(value) or value < 0.0:
                     raise ValueError(f"watchdog_timeout must be >= 0 s, got {value!r}")
                 updates["watchdog_timeout"] = float(value)
             elif parameter.name == "enabled":
@@ -138,8 +140,8 @@ class ControlNode(Node):
                 self._load_model_path(parameter.value)
 
     def _load_model_path(self, model_path: str) -> None:
-        path = rc.find_model_metadata(model_path)
         try:
+            path = model_files.find_metadata(model_path)
             metadata = ModelMetadata.load(path)
         except ModelMetadataError as error:
             self.mapper = None
@@ -235,7 +237,7 @@ class ControlNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    return rc.spin_node(ControlNode, args)
+    return ros.spin_node(ControlNode, args)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,7 @@ FRONT_POINT_OFFSET = 0.14
 CAR_LENGTH = 0.32352
 CAR_WIDTH = 0.1961
 CAR_HEIGHT = 0.195  # body mesh height, for cameras and LIDAR seeing other cars
+CAR_SIZE = (CAR_LENGTH, CAR_WIDTH, CAR_HEIGHT)
 
 # --- Command limits (spec §3.3)
 MAX_STEERING_DEG = 30.0

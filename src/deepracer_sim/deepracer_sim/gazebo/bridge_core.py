@@ -21,11 +21,11 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from deepracer_control.navigation import servo_to_command
+from deepracer_common import sensor_geometry as sensor
+from deepracer_common.servo import servo_to_command
 from deepracer_sim.car import parameters as car
 from deepracer_sim.car.dynamics import clip_command
-from deepracer_sim.sensors import geometry as sensor
-from deepracer_sim.simulation import (
+from deepracer_sim.race.simulation import (
     PHASE_RUN,
     PREPARE,
     EpisodeSettings,

@@ -2,7 +2,7 @@
 (or stereo pair), optional rear-facing gpu_lidar, and the systems that drive it.
 
 Geometry and masses follow the simapp URDF (spec simulation §3.2); sensor numbers come from
-`deepracer_sim.sensors.geometry`, the same constants the embedded camera and LIDAR use.
+`deepracer_common.sensor_geometry`, the same constants the embedded camera and LIDAR use.
 Actuation mirrors simapp's "kinematics" controllers (model version >= 5): both front hinges
 get the same steering angle (no Ackermann) and all four wheels the same angular velocity,
 each through its own gz-sim controller listening on one shared topic.
@@ -12,11 +12,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from deepracer_sim.gazebo.sdf import comment, document, material, pose, sub
-from deepracer_sim.gazebo.world import model_config
+from deepracer_common import sensor_geometry as sensor
 from deepracer_sim.car import parameters as car
 from deepracer_sim.gazebo import topics
-from deepracer_sim.sensors import geometry as sensor
+from deepracer_sim.gazebo.sdf import comment, document, material, pose, sub
+from deepracer_sim.gazebo.world import model_config
 
 # --- URDF deepracer_single_cam*.urdf (spec §3.2), relative to base_link ----------------------
 # Axle positions, track widths, friction and total mass are the embedded simulator's own

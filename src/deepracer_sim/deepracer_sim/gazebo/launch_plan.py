@@ -47,12 +47,9 @@ def car_for_model(model_path: str | os.PathLike | None, car: str | None) -> CarV
             raise ValueError(f"unknown car '{car}'; choose one of {', '.join(sorted(CAR_VARIANTS))}")
         return CAR_VARIANTS[car]
     if model_path:
-        from deepracer_control.model_metadata import ModelMetadata
+        from deepracer_common.model_files import load_metadata
 
-        folder = Path(model_path)
-        metadata_file = folder / "model_metadata.json" if folder.is_dir() else folder
-        metadata = ModelMetadata.load(metadata_file)
-        return variant_for_sensors(list(metadata.sensor))
+        return variant_for_sensors(list(load_metadata(model_path).sensor))
     return CAR_VARIANTS["camera"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from deepracer_control.atomic import write_bytes_atomic
+from deepracer_common.atomic import write_bytes_atomic
 
 # libsdformat 12 (Debian 12) reads up to SDF 1.9 and Gazebo Harmonic (libsdformat 14) reads it
 # too, so one version serves the parser we can run here and the simulator users run.

@@ -25,25 +25,27 @@ import os
 import time
 
 import numpy as np
+from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image, LaserScan
-from nav_msgs.msg import Odometry
 from std_msgs.msg import Float64, String
 from std_srvs.srv import SetBool
 from visualization_msgs.msg import MarkerArray
 
-from deepracer_control.action_space import ActionSpaceError
-from deepracer_control.model_metadata import ModelMetadata, ModelMetadataError
-from deepracer_control.nodes import ros_common as rc
+from deepracer_common import model_files
+from deepracer_common.action_space import ActionSpaceError
+from deepracer_common.model_metadata import ModelMetadata, ModelMetadataError
+from deepracer_common.race import DEFAULT_TRACK, workshop_action_space
+from deepracer_common.ros import messages, names, views
+from deepracer_common.ros import node_support as ros
 from deepracer_interfaces.msg import AgentAction, EpisodeStatus, RewardParams, SimStep, TrackInfo
 from deepracer_interfaces.srv import ResetEpisode, SetTrack
-from deepracer_sim.env import DEFAULT_TRACK, workshop_action_space
+from deepracer_sim.car.parameters import CAR_SIZE
 from deepracer_sim.gazebo import bridge_core as core
 from deepracer_sim.gazebo import topics
 from deepracer_sim.gazebo.track_source import sdf_name
-from deepracer_sim.nodes import messages, views
-from deepracer_sim.simulation import EpisodeSettings
+from deepracer_sim.race.simulation import EpisodeSettings
 from deepracer_sim.tracks import load_track
 
 PARAMETERS = {
@@ -75,7 +77,7 @@ RAW_IMAGE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability
 class GazeboBridgeNode(Node):
     def __init__(self, **kwargs):
         super().__init__("gazebo_bridge_node", **kwargs)
-        rc.declare_parameters(self, PARAMETERS)
+        ros.declare_parameters(self, PARAMETERS)
         p = {name: self.get_parameter(name).value for name in PARAMETERS}
         self.p = p
         self.track = load_track(p["track"], reverse=p["reverse"])
@@ -93,24 +95,24 @@ class GazeboBridgeNode(Node):
         if p["model_path"]:
             self._use_metadata_file(p["model_path"])
 
-        self.sim_step_pub = self.create_publisher(SimStep, rc.SIM_STEP_TOPIC, rc.LOCKSTEP_QOS)
-        self.camera_pub = self.create_publisher(Image, rc.CAMERA_TOPIC, 5)
-        self.camera_info_pub = self.create_publisher(CameraInfo, rc.CAMERA_INFO_TOPIC, 5)
-        self.stereo_pubs = (self.create_publisher(Image, rc.STEREO_LEFT_TOPIC, 5),
-                            self.create_publisher(Image, rc.STEREO_RIGHT_TOPIC, 5))
-        self.scan_pub = self.create_publisher(LaserScan, rc.SCAN_TOPIC, 5)
-        self.status_pub = self.create_publisher(EpisodeStatus, rc.EPISODE_STATUS_TOPIC, 10)
-        self.params_pub = self.create_publisher(RewardParams, rc.REWARD_PARAMS_TOPIC, 10)
-        self.track_pub = self.create_publisher(TrackInfo, rc.TRACK_TOPIC, rc.LATCHED_QOS)
-        self.track_markers_pub = self.create_publisher(MarkerArray, rc.MARKERS_TOPIC, rc.LATCHED_QOS)
-        self.object_markers_pub = self.create_publisher(MarkerArray, rc.MARKERS_TOPIC, rc.LATCHED_QOS)
+        self.sim_step_pub = self.create_publisher(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
+        self.camera_pub = self.create_publisher(Image, names.CAMERA_TOPIC, 5)
+        self.camera_info_pub = self.create_publisher(CameraInfo, names.CAMERA_INFO_TOPIC, 5)
+        self.stereo_pubs = (self.create_publisher(Image, names.STEREO_LEFT_TOPIC, 5),
+                            self.create_publisher(Image, names.STEREO_RIGHT_TOPIC, 5))
+        self.scan_pub = self.create_publisher(LaserScan, names.SCAN_TOPIC, 5)
+        self.status_pub = self.create_publisher(EpisodeStatus, names.EPISODE_STATUS_TOPIC, 10)
+        self.params_pub = self.create_publisher(RewardParams, names.REWARD_PARAMS_TOPIC, 10)
+        self.track_pub = self.create_publisher(TrackInfo, names.TRACK_TOPIC, ros.LATCHED_QOS)
+        self.track_markers_pub = self.create_publisher(MarkerArray, names.MARKERS_TOPIC, ros.LATCHED_QOS)
+        self.object_markers_pub = self.create_publisher(MarkerArray, names.MARKERS_TOPIC, ros.LATCHED_QOS)
         self.steering_pub = self.create_publisher(Float64, topics.ROS_GZ_STEERING, 10)
         self.wheel_pub = self.create_publisher(Float64, topics.ROS_GZ_WHEEL_VELOCITY, 10)
         self.tf_static_pub = None
         try:
-            self.tf_type = rc.import_interface("tf2_msgs/msg/TFMessage")
-            self.tf_static_pub = self.create_publisher(self.tf_type, "/tf_static", rc.LATCHED_QOS)
-        except rc.InterfaceTypeError:
+            self.tf_type = ros.import_interface("tf2_msgs/msg/TFMessage")
+            self.tf_static_pub = self.create_publisher(self.tf_type, "/tf_static", ros.LATCHED_QOS)
+        except ros.InterfaceTypeError:
             self.get_logger().warning("tf2_msgs is not installed: /tf_static (camera and laser frames) is not published")
 
         camera_topic = topics.ROS_GZ_STEREO[0] if self.stereo else topics.ROS_GZ_CAMERA
@@ -120,22 +122,22 @@ class GazeboBridgeNode(Node):
             self.create_subscription(Image, topics.ROS_GZ_STEREO[1], self._on_right_camera, RAW_IMAGE_QOS)
         self.ranges: np.ndarray | None = None
         if self.lidar:
-            self.create_subscription(LaserScan, topics.ROS_GZ_SCAN, self._on_scan, rc.SENSOR_QOS)
+            self.create_subscription(LaserScan, topics.ROS_GZ_SCAN, self._on_scan, ros.SENSOR_QOS)
         self.pose: tuple[float, float, float] | None = None
-        self.create_subscription(Odometry, topics.ROS_ODOM, self._on_odometry, rc.SENSOR_QOS)
-        self.create_subscription(rc.import_interface(rc.SERVO_TYPE), rc.SERVO_TOPIC, self._on_servo, rc.SERVO_QOS)
-        self.create_subscription(AgentAction, rc.ACTION_TOPIC, self._on_action, rc.LOCKSTEP_QOS)
-        self.create_subscription(String, rc.MODEL_METADATA_TOPIC, self._on_model_metadata, rc.LATCHED_QOS)
-        self.create_service(ResetEpisode, rc.RESET_EPISODE_SERVICE, self._on_reset_episode)
-        self.create_service(SetTrack, rc.SET_TRACK_SERVICE, self._on_set_track)
-        self.create_service(SetBool, rc.PAUSE_SERVICE, self._on_pause)
+        self.create_subscription(Odometry, topics.ROS_ODOM, self._on_odometry, ros.SENSOR_QOS)
+        self.create_subscription(ros.import_interface(names.SERVO_TYPE), names.SERVO_TOPIC, self._on_servo, ros.SERVO_QOS)
+        self.create_subscription(AgentAction, names.ACTION_TOPIC, self._on_action, ros.LOCKSTEP_QOS)
+        self.create_subscription(String, names.MODEL_METADATA_TOPIC, self._on_model_metadata, ros.LATCHED_QOS)
+        self.create_service(ResetEpisode, names.RESET_EPISODE_SERVICE, self._on_reset_episode)
+        self.create_service(SetTrack, names.SET_TRACK_SERVICE, self._on_set_track)
+        self.create_service(SetBool, names.PAUSE_SERVICE, self._on_pause)
 
         self.set_pose = None
         service = topics.gz_set_pose_service(self.world)
         try:
-            self.set_pose_type = rc.import_interface(p["set_pose_type"])
+            self.set_pose_type = ros.import_interface(p["set_pose_type"])
             self.set_pose = self.create_client(self.set_pose_type, service)
-        except rc.InterfaceTypeError as error:
+        except ros.InterfaceTypeError as error:
             self.get_logger().error(f"cannot move the car between episodes: {error} (install ros-jazzy-ros-gz)")
         self.teleport_sent_at: float | None = None
         self.paused = False
@@ -152,7 +154,7 @@ class GazeboBridgeNode(Node):
     # ------------------------------------------------------------------ set-up
     def _use_metadata_file(self, model_path: str) -> None:
         try:
-            metadata = ModelMetadata.load(rc.find_model_metadata(model_path))
+            metadata = model_files.load_metadata(model_path)
         except (ModelMetadataError, OSError) as error:
             self.get_logger().error(f"model_path: {error}; using the workshop action space")
             return
@@ -331,12 +333,12 @@ class GazeboBridgeNode(Node):
 
     def _publish_step(self, frames: list[np.ndarray], stamp, params: dict | None, status: dict) -> None:
         self.step_id += 1
-        frame_ids = (rc.LEFT_CAMERA_OPTICAL_FRAME, rc.RIGHT_CAMERA_OPTICAL_FRAME) if self.stereo \
-            else (rc.CAMERA_OPTICAL_FRAME,)
+        frame_ids = (names.LEFT_CAMERA_OPTICAL_FRAME, names.RIGHT_CAMERA_OPTICAL_FRAME) if self.stereo \
+            else (names.CAMERA_OPTICAL_FRAME,)
         images = [messages.mono8_image(frame, stamp, frame_id) for frame, frame_id in zip(frames, frame_ids)]
         step = SimStep()
         step.header.stamp = stamp
-        step.header.frame_id = rc.BASE_FRAME
+        step.header.frame_id = names.BASE_FRAME
         step.step = self.step_id
         step.images = images
         if self.lidar and self.ranges is not None:
@@ -359,14 +361,14 @@ class GazeboBridgeNode(Node):
             self.scan_pub.publish(views.laser_scan(self.ranges, stamp))
         if self.pose is not None:
             self.object_markers_pub.publish(MarkerArray(markers=views.dynamic_markers(
-                self.pose, np.zeros((0, 7)), stamp)))
+                self.pose, CAR_SIZE, np.zeros((0, 7)), stamp)))
 
 
 def main(args: list[str] | None = None) -> int:
     # rclpy's EventsExecutor (ros_common's default) delivered no messages from other processes in
     # our tests with rclpy 9.1; the Gazebo frames must arrive, so take the standard executor.
     os.environ.setdefault("DEEPRACER_ROS_EXECUTOR", "single")
-    return rc.spin_node(GazeboBridgeNode, args)
+    return ros.spin_node(GazeboBridgeNode, args)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 It wraps deepracer_sim's environment (DeepRacerEnv's validated configuration, its RaceSimulation
 and sensor suite) and adds nothing to the simulation itself. The car is driven as the physical
 servo would drive it: /ctrl_pkg/servo_msg (angle, throttle in [-1, 1]) is turned back into a
-steering angle and a speed (deepracer_control.navigation.servo_to_command; throttle <= 0 brakes to
+steering angle and a speed (deepracer_common.servo.servo_to_command; throttle <= 0 brakes to
 a stop). The reward params keep the *action's* commanded steering and speed when an AgentAction
 is known for the step, as the simulator's params do, so the servo's float32 round trip never
 reaches a reward.
@@ -29,25 +29,28 @@ import json
 import time
 
 import numpy as np
+from nav_msgs.msg import Odometry
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image, LaserScan
-from nav_msgs.msg import Odometry
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
 from visualization_msgs.msg import MarkerArray
 
-from deepracer_control.action_space import ActionSpaceError
-from deepracer_control.model_metadata import ModelMetadata, ModelMetadataError
-from deepracer_control.navigation import servo_to_command
-from deepracer_control.nodes import ros_common as rc
+from deepracer_common import model_files
+from deepracer_common.action_space import ActionSpaceError
+from deepracer_common.model_metadata import ModelMetadata, ModelMetadataError
+from deepracer_common.race import DEFAULT_TRACK
+from deepracer_common.ros import messages, names, views
+from deepracer_common.ros import node_support as ros
+from deepracer_common.servo import servo_to_command
 from deepracer_interfaces.msg import AgentAction, EpisodeStatus, RewardParams, SimStep, TrackInfo
 from deepracer_interfaces.srv import ResetEpisode, SetTrack
 from deepracer_sim.car.dynamics import Car, advance, clip_command
-from deepracer_sim.env import DEFAULT_TRACK, DeepRacerEnv
-from deepracer_sim.nodes import messages, views
-from deepracer_sim.observations import lidar_period
+from deepracer_sim.car.parameters import CAR_SIZE
+from deepracer_sim.env import DeepRacerEnv
+from deepracer_sim.sensors.suite import lidar_period
 
 PARAMETERS = {
     "mode": ("realtime", "realtime: a step every 1/rate_hz s of wall clock with the latest servo command; "
@@ -112,7 +115,7 @@ class ServoDrivenCar(Car):
 class SimNode(Node):
     def __init__(self, **kwargs):
         super().__init__("sim_node", **kwargs)
-        rc.declare_parameters(self, PARAMETERS)
+        ros.declare_parameters(self, PARAMETERS)
         p = {name: self.get_parameter(name).value for name in PARAMETERS}
         if p["mode"] not in ("realtime", "lockstep"):
             raise ValueError(f"sim_node: mode must be 'realtime' or 'lockstep', got {p['mode']!r}")
@@ -123,33 +126,33 @@ class SimNode(Node):
         self.steady = Clock(clock_type=ClockType.STEADY_TIME)
 
         # Publishers: producers publish reliably (REP-2003); consumers pick their QoS.
-        self.sim_step_pub = self.create_publisher(SimStep, rc.SIM_STEP_TOPIC, rc.LOCKSTEP_QOS)
+        self.sim_step_pub = self.create_publisher(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
         self.clock_pub = self.create_publisher(ClockMsg, "/clock", 10)
-        self.camera_pub = self.create_publisher(Image, rc.CAMERA_TOPIC, 5)
-        self.camera_info_pub = self.create_publisher(CameraInfo, rc.CAMERA_INFO_TOPIC, 5)
-        self.stereo_pubs = (self.create_publisher(Image, rc.STEREO_LEFT_TOPIC, 5),
-                            self.create_publisher(Image, rc.STEREO_RIGHT_TOPIC, 5))
-        self.scan_pub = self.create_publisher(LaserScan, rc.SCAN_TOPIC, 5)
-        self.odom_pub = self.create_publisher(Odometry, rc.ODOM_TOPIC, 10)
-        self.status_pub = self.create_publisher(EpisodeStatus, rc.EPISODE_STATUS_TOPIC, 10)
-        self.params_pub = self.create_publisher(RewardParams, rc.REWARD_PARAMS_TOPIC, 10)
-        self.track_pub = self.create_publisher(TrackInfo, rc.TRACK_TOPIC, rc.LATCHED_QOS)
+        self.camera_pub = self.create_publisher(Image, names.CAMERA_TOPIC, 5)
+        self.camera_info_pub = self.create_publisher(CameraInfo, names.CAMERA_INFO_TOPIC, 5)
+        self.stereo_pubs = (self.create_publisher(Image, names.STEREO_LEFT_TOPIC, 5),
+                            self.create_publisher(Image, names.STEREO_RIGHT_TOPIC, 5))
+        self.scan_pub = self.create_publisher(LaserScan, names.SCAN_TOPIC, 5)
+        self.odom_pub = self.create_publisher(Odometry, names.ODOM_TOPIC, 10)
+        self.status_pub = self.create_publisher(EpisodeStatus, names.EPISODE_STATUS_TOPIC, 10)
+        self.params_pub = self.create_publisher(RewardParams, names.REWARD_PARAMS_TOPIC, 10)
+        self.track_pub = self.create_publisher(TrackInfo, names.TRACK_TOPIC, ros.LATCHED_QOS)
         # Two writers on one topic: a late RViz gets both the last track set and the last car/objects set.
-        self.track_markers_pub = self.create_publisher(MarkerArray, rc.MARKERS_TOPIC, rc.LATCHED_QOS)
-        self.object_markers_pub = self.create_publisher(MarkerArray, rc.MARKERS_TOPIC, rc.LATCHED_QOS)
+        self.track_markers_pub = self.create_publisher(MarkerArray, names.MARKERS_TOPIC, ros.LATCHED_QOS)
+        self.object_markers_pub = self.create_publisher(MarkerArray, names.MARKERS_TOPIC, ros.LATCHED_QOS)
         self.tf_pub = self.tf_static_pub = None
         tf_type = self._tf_message_type()
         if tf_type is not None:
             self.tf_type = tf_type
             self.tf_pub = self.create_publisher(tf_type, "/tf", 100)
-            self.tf_static_pub = self.create_publisher(tf_type, "/tf_static", rc.LATCHED_QOS)
+            self.tf_static_pub = self.create_publisher(tf_type, "/tf_static", ros.LATCHED_QOS)
 
-        self.create_subscription(AgentAction, rc.ACTION_TOPIC, self._on_action, rc.LOCKSTEP_QOS)
-        self.create_subscription(rc.import_interface(rc.SERVO_TYPE), rc.SERVO_TOPIC, self._on_servo, rc.SERVO_QOS)
-        self.create_subscription(String, rc.MODEL_METADATA_TOPIC, self._on_model_metadata, rc.LATCHED_QOS)
-        self.create_service(ResetEpisode, rc.RESET_EPISODE_SERVICE, self._on_reset_episode)
-        self.create_service(SetTrack, rc.SET_TRACK_SERVICE, self._on_set_track)
-        self.create_service(SetBool, rc.PAUSE_SERVICE, self._on_pause)
+        self.create_subscription(AgentAction, names.ACTION_TOPIC, self._on_action, ros.LOCKSTEP_QOS)
+        self.create_subscription(ros.import_interface(names.SERVO_TYPE), names.SERVO_TOPIC, self._on_servo, ros.SERVO_QOS)
+        self.create_subscription(String, names.MODEL_METADATA_TOPIC, self._on_model_metadata, ros.LATCHED_QOS)
+        self.create_service(ResetEpisode, names.RESET_EPISODE_SERVICE, self._on_reset_episode)
+        self.create_service(SetTrack, names.SET_TRACK_SERVICE, self._on_set_track)
+        self.create_service(SetBool, names.PAUSE_SERVICE, self._on_pause)
 
         # State of the loop.
         self.env: DeepRacerEnv | None = None
@@ -187,8 +190,8 @@ class SimNode(Node):
     # ------------------------------------------------------------------ set-up
     def _tf_message_type(self):
         try:
-            return rc.import_interface("tf2_msgs/msg/TFMessage")
-        except rc.InterfaceTypeError:
+            return ros.import_interface("tf2_msgs/msg/TFMessage")
+        except ros.InterfaceTypeError:
             self.get_logger().warning("tf2_msgs is not installed: /tf and /tf_static are not published "
                                       "(install ros-<distro>-tf2-msgs; /odom still carries the pose)")
             return None
@@ -196,8 +199,8 @@ class SimNode(Node):
     def _choose_vehicle(self) -> None:
         model_path = self.p["model_path"]
         if model_path:
-            path = rc.find_model_metadata(model_path)
             try:
+                path = model_files.find_metadata(model_path)
                 self.metadata = ModelMetadata.load(path)
                 self.vehicle_source = str(path)
                 return
@@ -271,11 +274,11 @@ class SimNode(Node):
         angle, throttle = self.servo
         bad = []
         # Like the car's servo_node: a value outside [-1, 1] is logged and only that channel is ignored.
-        if rc.finite(msg.angle) and -1.0 <= msg.angle <= 1.0:
+        if ros.finite(msg.angle) and -1.0 <= msg.angle <= 1.0:
             angle = float(msg.angle)
         else:
             bad.append(f"angle {msg.angle}")
-        if rc.finite(msg.throttle) and -1.0 <= msg.throttle <= 1.0:
+        if ros.finite(msg.throttle) and -1.0 <= msg.throttle <= 1.0:
             throttle = float(msg.throttle)
         else:
             bad.append(f"throttle {msg.throttle}")
@@ -460,12 +463,12 @@ class SimNode(Node):
         self.step_id += 1
         if self.stereo:
             images = [messages.mono8_image(frames[:, :, i], stamp, frame) for i, frame in
-                      enumerate((rc.LEFT_CAMERA_OPTICAL_FRAME, rc.RIGHT_CAMERA_OPTICAL_FRAME))]
+                      enumerate((names.LEFT_CAMERA_OPTICAL_FRAME, names.RIGHT_CAMERA_OPTICAL_FRAME))]
         else:
-            images = [messages.mono8_image(frames, stamp, rc.CAMERA_OPTICAL_FRAME)]
+            images = [messages.mono8_image(frames, stamp, names.CAMERA_OPTICAL_FRAME)]
         step = SimStep()
         step.header.stamp = stamp
-        step.header.frame_id = rc.BASE_FRAME
+        step.header.frame_id = names.BASE_FRAME
         step.step = self.step_id
         step.images = images
         if ranges is not None:
@@ -493,7 +496,7 @@ class SimNode(Node):
         if params is not None:
             self.params_pub.publish(step.params)
         self.camera_pub.publish(images[0])
-        info_frame = rc.LEFT_CAMERA_OPTICAL_FRAME if self.stereo else rc.CAMERA_OPTICAL_FRAME
+        info_frame = names.LEFT_CAMERA_OPTICAL_FRAME if self.stereo else names.CAMERA_OPTICAL_FRAME
         self.camera_info_pub.publish(views.camera_info(stamp, info_frame))
         if self.stereo:
             for publisher, image in zip(self.stereo_pubs, images):
@@ -505,7 +508,7 @@ class SimNode(Node):
         if self.tf_pub is not None:
             self.tf_pub.publish(self.tf_type(transforms=[views.odom_transform(state[0], state[1], state[2], stamp)]))
         self.object_markers_pub.publish(MarkerArray(markers=views.dynamic_markers(
-            self.env.sim.car.pose, self.env.sim.objects.array, stamp)))
+            self.env.sim.car.pose, CAR_SIZE, self.env.sim.objects.array, stamp)))
 
     def _republish_track_markers(self) -> None:
         if self.env is not None:
@@ -519,7 +522,7 @@ class SimNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    return rc.spin_node(SimNode, args)
+    return ros.spin_node(SimNode, args)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from deepracer_sim.sensors import geometry as g
+from deepracer_common import sensor_geometry as g
 from deepracer_sim.sensors._boxes import draw_objects
 from deepracer_sim.sensors._kernels import FASTMATH, cast_segments_polar
 from deepracer_sim.sensors.scene import (

@@ -17,7 +17,7 @@ import shapely
 from numba import njit
 from PIL import Image, ImageDraw
 
-from deepracer_sim.sensors.geometry import LUMA_WEIGHTS
+from deepracer_common.sensor_geometry import LUMA_WEIGHTS
 
 # Colours (RGB) chosen to resemble the simulator's re:Invent tracks: dark asphalt, white
 # border lines, dashed yellow centre line on a green carpet.

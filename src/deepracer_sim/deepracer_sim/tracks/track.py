@@ -9,7 +9,7 @@ the direction of travel.
 
 Shapely checks a route once when it is loaded; everything asked per step
 (projection, nearest border points, "is this wheel on the road") runs on plain
-arrays through the numba kernels of `deepracer_sim.geometry`.
+arrays through the numba kernels of `deepracer_sim.tracks.geometry`.
 """
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from typing import Sequence
 
 import numpy as np
 
-from deepracer_control.atomic import write_with_atomic
-from deepracer_sim import geometry
+from deepracer_common.atomic import write_with_atomic
+from deepracer_sim.tracks import geometry
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Extra folders (os.pathsep-separated) searched for <name>.npy after the shipped tracks,

@@ -1,0 +1,1 @@
+"""A model on disk: the folder layout, checkpoints, metrics, sim-traces and export."""

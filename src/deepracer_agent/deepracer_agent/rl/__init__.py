@@ -1,0 +1,1 @@
+"""The learning algorithm: the DeepRacer networks and clipped PPO."""

@@ -1,0 +1,1 @@
+"""`deepracer train`: the configuration, the hyperparameters and the trainer."""

@@ -1,0 +1,1 @@
+"""Speed benchmarks of the simulator (`python -m deepracer_sim.bench`, `python -m deepracer_sim.bench.sensors`)."""
