@@ -1,4 +1,4 @@
-"""Network shapes as spec §5.1's table, input scaling and heads."""
+"""Network shapes as in the table of docs/deepracer-semantics.md#networks, input scaling and heads."""
 import pytest
 import torch
 

@@ -61,7 +61,8 @@ def test_action_space_json_errors_name_the_entry(value, message):
 
 
 def test_navigation_matches_the_cars_worked_example():
-    # Car spec §3.2: max speed 0.8 m/s, throttle scale 0.4 → 0.4 m/s gives 0.32, 0.2 m/s gives 0.19.
+    # Car docs/car-interfaces.md#worked-example: max speed 0.8 m/s, throttle scale 0.4 → 0.4 m/s gives 0.32, 0.2 m/s
+    # gives 0.19.
     space = action_space_from_json([{"steering_angle": -20, "speed": 0.8}, {"steering_angle": 10, "speed": 0.4},
                                     {"steering_angle": 0, "speed": 0.2}])
     mapper = NavigationMapper(space)

@@ -195,7 +195,7 @@ def test_first_run_step_params_match_the_standalone_params():
     for key in ("x", "y", "heading", "distance_from_center", "is_left_of_center", "progress", "track_width",
                 "closest_waypoints", "all_wheels_on_track", "steering_angle", "speed", "steps", "sim_time"):
         assert mine[key] == pytest.approx(expected[key], abs=1e-12), key
-    # x, y are base_link + 0.14 m forward (spec §1.2).
+    # x, y are base_link + 0.14 m forward (docs/deepracer-semantics.md#reference-point).
     assert mine["x"] == pytest.approx(pose[0] + car.FRONT_POINT_OFFSET * math.cos(pose[2]))
 
 

@@ -1,4 +1,5 @@
-"""The car model carries the spec's sensors and geometry (spec simulation §3.2, §4).
+"""The car model carries the AWS car's sensors and geometry (docs/deepracer-semantics.md#car-geometry,
+docs/deepracer-semantics.md#observations).
 
 Checked twice: on the XML (xml.etree) against the constants the embedded simulator uses, and
 on what libsdformat12 parsed, so a value the parser would read differently also fails.

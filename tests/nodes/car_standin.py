@@ -2,7 +2,7 @@
 
 `build_standins(tmp)` generates and builds (with colcon) ament_cmake packages:
 `deepracer_interfaces_pkg` holding the AWS original definitions of ServoCtrlMsg
-and CameraMsg (spec car §1.1), and `tf2_msgs` with TFMessage; it returns the
+and CameraMsg (docs/car-interfaces.md#messages), and `tf2_msgs` with TFMessage; it returns the
 environment that makes them importable. Run as a script, this module plays one car node:
 
   python car_standin.py servo    the stock servo_node's subscription: /ctrl_pkg/servo_msg,

@@ -18,7 +18,7 @@ from deepracer_interfaces.srv import SetThrottleScale
 pytestmark = pytest.mark.timeout(90)
 
 CONTROL = "deepracer_control.nodes.control_node"
-# Max speed 0.8 m/s and max steering 30°, as in the car's worked example (spec car §3.2).
+# Max speed 0.8 m/s and max steering 30°, as in the car's worked example (docs/car-interfaces.md#worked-example).
 DISCRETE = DiscreteActionSpace([
     DiscreteAction(30.0, 0.8),
     DiscreteAction(15.0, 0.4),
@@ -28,7 +28,9 @@ DISCRETE = DiscreteActionSpace([
 
 
 def car_throttle(speed: float, max_speed: float, throttle_scale: float) -> float:
-    """The car navigation node's speed curve, written out from the spec rather than imported."""
+    """The car navigation node's speed curve, written out from
+    docs/car-interfaces.md#speed-curve rather than imported.
+    """
     a = (2 * 1.0 - 4 * 0.8) / max_speed**2
     b = (4 * 0.8 - 1.0) / max_speed
     return throttle_scale * max(-1.0, min(1.0, a * speed * speed + b * speed))

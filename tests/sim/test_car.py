@@ -72,7 +72,7 @@ def test_actuator_limits_follow_the_simapp():
     _, clipped, _ = _corner(0.5, 45.0)
     _, thirty, _ = _corner(0.5, 30.0)
     np.testing.assert_allclose(clipped, thirty, atol=1e-12)
-    # A zero speed command still creeps at 0.1 m/s (spec §3.3).
+    # A zero speed command still creeps at 0.1 m/s (docs/deepracer-semantics.md#actions-to-actuators).
     car = Car()
     car.place(0.0, 0.0, 0.0)
     for _ in range(30):

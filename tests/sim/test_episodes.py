@@ -1,4 +1,5 @@
-"""Episode rules (spec §2, §8): prepare step, terminations and their priority, round robin, direction,
+"""Episode rules (docs/deepracer-semantics.md#episode-rules, docs/deepracer-semantics.md#obstacles-and-bot-cars):
+prepare step, terminations and their priority, round robin, direction,
 evaluation resets with penalty time, continuous laps, obstacles and bot cars."""
 import math
 
@@ -63,7 +64,7 @@ def test_the_first_step_is_a_prepare_step_with_a_zero_command():
     second = sim.step(0.0, 1.0)
     assert second.status == "in_progress" and second.reward == 1.0
     assert len(reward.calls) == 1 and reward.calls[0]["steps"] == 2.0
-    # The params describe the pose before this step's action moved the car (spec §1.1).
+    # The params describe the pose before this step's action moved the car (docs/deepracer-semantics.md#step-timing).
     assert second.params["x"] == pytest.approx(first.params["x"])
     third = sim.step(0.0, 1.0)
     assert third.params["x"] > second.params["x"]

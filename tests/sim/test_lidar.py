@@ -1,5 +1,5 @@
 """The rear-facing LIDAR: ray convention, distances to boxes, walls, noise, and the three
-observation transforms of spec §4 on hand-made range vectors."""
+observation transforms of docs/deepracer-semantics.md#lidar on hand-made range vectors."""
 import math
 
 import numpy as np

@@ -1,4 +1,6 @@
-"""Reward params against values worked out by hand on the real re:Invent 2018 route (spec §1)."""
+"""Reward params against values worked out by hand on the real re:Invent 2018 route
+(docs/deepracer-semantics.md#reward-params).
+"""
 import json
 import math
 

@@ -17,7 +17,7 @@ from deepracer_sim.tracks import (
     save_route,
 )
 
-REAL_TRACKS = {  # rows, centre length, mean width (spec Appendix A)
+REAL_TRACKS = {  # rows, centre length, mean width, computed from the route files
     "reinvent_base": (119, 17.709, 0.762),
     "Bowtie_track": (163, 17.428, 0.789),
     "Oval_track": (102, 19.550, 0.710),

@@ -43,7 +43,7 @@ SHALLOW = "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW"
 DEEP = "DEEP_CONVOLUTIONAL_NETWORK"
 DEEP_DEEP = "DEEP_CONVOLUTIONAL_NETWORK_DEEP"
 
-# The console shows the two networks as "3-layer CNN" and "5-layer CNN" (spec §5.1).
+# The console shows the two networks as "3-layer CNN" and "5-layer CNN" (docs/deepracer-semantics.md#networks).
 NETWORK_NAMES = {
     "3-layer cnn": SHALLOW,
     "3-layer": SHALLOW,

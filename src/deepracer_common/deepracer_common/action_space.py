@@ -114,7 +114,7 @@ class ContinuousActionSpace:
 
     @property
     def max_steering_angle(self) -> float:
-        # The car's navigation node uses `high`, not the largest magnitude (spec car §3.2).
+        # The car's navigation node uses `high`, not the largest magnitude (docs/car-interfaces.md#relative-steering).
         return self.steering_high
 
     @property

@@ -1,6 +1,7 @@
 """model_metadata.json: the DeepRacer model description shared by the simulator, the car and our tools.
 
-The schema is the console's (spec simulation §6.4, car §3.1), so a model folder
+The schema is the console's (docs/deepracer-semantics.md#model-metadata,
+docs/car-interfaces.md#model-metadata-on-the-car), so a model folder
 moves between the console, DeepRacer-for-Cloud, the car and this stack.
 """
 from __future__ import annotations

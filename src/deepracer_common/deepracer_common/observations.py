@@ -51,7 +51,7 @@ def grey_from_rgb(rgb: np.ndarray) -> np.ndarray:
 
 
 def lidar_observation(ranges: Any, sensor_name: str, lidar_config: Optional[dict] = None) -> np.ndarray:
-    """Turn raw ranges into what the network sees for `sensor_name` (spec §4).
+    """Turn raw ranges into what the network sees for `sensor_name` (docs/deepracer-semantics.md#lidar).
 
     ranges: (64,) or (N, 64) metres; inf means nothing hit. Returns float32:
       LIDAR                    -> ranges clipped to [0.15, 1.0] (inf -> 1.0), same shape;

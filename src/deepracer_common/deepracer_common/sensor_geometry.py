@@ -1,4 +1,5 @@
-"""Where the DeepRacer's camera and LIDAR sit and how they see (spec simulation §3.2, §4).
+"""Where the DeepRacer's camera and LIDAR sit and how they see (docs/deepracer-semantics.md#car-geometry,
+docs/deepracer-semantics.md#observations).
 
 One place for these numbers because the renderer, the LIDAR caster, the ROS node (CameraInfo,
 TF frames, LaserScan) and the Gazebo model generator must all agree on them.
@@ -82,7 +83,7 @@ def lidar_ray_angles_in_car_frame() -> np.ndarray:
 
     The LIDAR frame is yawed by pi, so ray 0 points about +30 deg (front-left), the rays sweep
     counter-clockwise through the rear (ray 31/32 straddle straight back) to about -30 deg
-    (front-right), and the 60 deg gap without rays is straight ahead (spec §4, inferred from
+    (front-right), and the 60 deg gap without rays is straight ahead (docs/deepracer-semantics.md#lidar, inferred from
     the URDF).
     """
     angles = LIDAR_ANGLE_MIN + LIDAR_ANGLE_INCREMENT * np.arange(LIDAR_NUM_RAYS)

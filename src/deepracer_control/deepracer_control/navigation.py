@@ -1,4 +1,5 @@
-"""Action → servo ratios, exactly as the physical car's navigation node maps them (spec car §3.2).
+"""Action → servo ratios, exactly as the physical car's navigation node maps them
+(docs/car-interfaces.md#navigation-mapping).
 
 Steering is relative: the action space's largest steering angle maps to full
 lock (±1). Speed goes through the car's speed curve, the parabola through

@@ -1,4 +1,5 @@
-"""A model on disk, laid out like a DeepRacer-for-Cloud single-worker model (spec §6.4, deepracer-utils).
+"""A model on disk, laid out like a DeepRacer-for-Cloud single-worker model (docs/deepracer-semantics.md#model-folder,
+docs/deepracer-semantics.md#log-analysis, deepracer-utils).
 
     <models root>/<name>/
         model/model_metadata.json          console schema (deepracer_common.model_metadata)

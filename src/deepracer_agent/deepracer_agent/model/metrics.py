@@ -1,4 +1,5 @@
-"""Training and evaluation metrics JSON (spec §6.2) and the best-checkpoint rule (spec §6.3)."""
+"""Training and evaluation metrics JSON (docs/deepracer-semantics.md#metrics-json) and the best-checkpoint rule
+(docs/deepracer-semantics.md#best-checkpoint)."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
-"""Sim-trace CSV files (spec §6.1): one row per step, the 19 fields of the current simulator, in its order.
+"""Sim-trace CSV files (docs/deepracer-semantics.md#sim-trace): one row per step, the 19 fields of the current
+simulator, in its order.
 
 Training writes `training-simtrace/<iteration>-iteration.csv` (training-phase steps only), evaluation
 writes `evaluation-<YYYYMMDDHHMMSS>/evaluation-simtrace/0-iteration.csv` (every step). The values are

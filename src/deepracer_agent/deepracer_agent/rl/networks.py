@@ -1,4 +1,4 @@
-"""The DeepRacer networks (spec §5.1) in torch: separate policy and value towers.
+"""The DeepRacer networks (docs/deepracer-semantics.md#networks) in torch: separate policy and value towers.
 
 Each tower has its own input embedders (a CNN per camera, Dense 256-256 for a LIDAR), concatenates
 them and applies the middleware (Dense 512 for the console networks), all with ReLU after every layer.

@@ -1,4 +1,4 @@
-"""Clipped PPO as the DeepRacer simulator trains it (spec §5.2), every step in plain sight.
+"""Clipped PPO as the DeepRacer simulator trains it (docs/deepracer-semantics.md#ppo), every step in plain sight.
 
 One iteration = complete episodes collected with the current policy, then `num_epochs` shuffled passes
 over them in minibatches of `batch_size`:

@@ -1,6 +1,7 @@
 """Training hyperparameters: the console's keys and defaults, saved as ip/hyperparameters.json.
 
-Defaults (spec §5.2 table; batch, epochs, lr, entropy and episodes agree in every source):
+Defaults (docs/deepracer-semantics.md#hyperparameter-defaults table; batch, epochs, lr, entropy and episodes agree in
+every source):
 
     batch_size 64, num_epochs 10, lr 0.0003, beta_entropy 0.01, num_episodes_between_training 20
         - the same in the simapp code, DeepRacer-for-Cloud and the DeepRacer-on-AWS console.

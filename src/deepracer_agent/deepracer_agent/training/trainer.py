@@ -51,7 +51,8 @@ from deepracer_common.observations import observation_spec
 from deepracer_common.race import DEFAULT_TRACK
 
 TRAINING_STATE_FILE = "training_state.pt"
-MAX_MEMORY_STEPS = {"DEEP_CONVOLUTIONAL_NETWORK_SHALLOW": 10000}  # other networks: 3000 (spec §5.2)
+# Transitions one iteration trains on, at most; other networks: 3000 (docs/deepracer-semantics.md#ppo).
+MAX_MEMORY_STEPS = {"DEEP_CONVOLUTIONAL_NETWORK_SHALLOW": 10000}
 DEFAULT_MAX_MEMORY_STEPS = 3000
 
 

@@ -1,7 +1,7 @@
 """control_node: agent actions → the car's servo topic, exactly as the car's navigation node maps them.
 
 Subscribes to /deepracer/action (AgentAction) and publishes ServoCtrlMsg on
-/ctrl_pkg/servo_msg with the car's semantics (spec car §3.2): steering relative
+/ctrl_pkg/servo_msg with the car's semantics (docs/car-interfaces.md#navigation-mapping): steering relative
 to the model's largest steering angle, speed through the car's speed curve,
 times the throttle scale (the car's "maximum speed" setting), clamped to [-1, 1].
 

@@ -145,7 +145,9 @@ def advance_many(states, steer_targets, speed_targets, duration, p, active):
 
 
 def clip_command(steering_deg: float, speed: float) -> tuple[float, float]:
-    """The simapp's actuator clip (spec §3.3): steering ±30°, speed [0.1, 4] m/s; returns (rad, m/s)."""
+    """The simapp's actuator clip
+    (docs/deepracer-semantics.md#actions-to-actuators): steering ±30°, speed [0.1, 4] m/s; returns (rad, m/s).
+    """
     steering_deg = min(MAX_STEERING_DEG, max(-MAX_STEERING_DEG, steering_deg))
     speed = min(MAX_SPEED, max(MIN_SPEED, speed))
     return math.radians(steering_deg), speed

@@ -1,8 +1,9 @@
 """Every physical number of the simulated car, in one place.
 
 Geometry and limits come from the Gazebo DeepRacer model the AWS simulator uses
-(spec §3: URDF `deepracer_single_cam.urdf`, `racecar.gazebo`, the simapp's
-action clip). Numbers the spec does not give (inertia, tyre stiffness, actuator
+(docs/deepracer-semantics.md#car-geometry, docs/deepracer-semantics.md#actions-to-actuators: URDF
+`deepracer_single_cam.urdf`, `racecar.gazebo`, the simapp's
+action clip). Numbers the AWS simulator does not give (inertia, tyre stiffness, actuator
 rates) are our estimates, marked "estimate" with the reasoning.
 
 How the car moves (deepracer_sim/car/dynamics.py):
@@ -25,7 +26,8 @@ import numpy as np
 
 GRAVITY = 9.81  # m/s²
 
-# --- Geometry (spec §3.2), metres, relative to base_link (the midpoint between the axles)
+# --- Geometry (docs/deepracer-semantics.md#car-geometry), metres, relative to base_link (the midpoint between the
+# axles)
 FRONT_AXLE_X = 0.082311
 REAR_AXLE_X = -0.081663
 WHEELBASE = FRONT_AXLE_X - REAR_AXLE_X  # 0.16397 m
@@ -41,15 +43,15 @@ WHEEL_OFFSETS = np.array(
         [REAR_AXLE_X, -REAR_WHEEL_Y],
     ]
 )
-# The reward params' x, y: base_link + 0.14 m forward (spec §1.2).
+# The reward params' x, y: base_link + 0.14 m forward (docs/deepracer-semantics.md#reference-point).
 FRONT_POINT_OFFSET = 0.14
-# Collision footprint centred on base_link (spec §1.2; BOT_CAR_DIMENSION).
+# Collision footprint centred on base_link (docs/deepracer-semantics.md#reference-point; BOT_CAR_DIMENSION).
 CAR_LENGTH = 0.32352
 CAR_WIDTH = 0.1961
 CAR_HEIGHT = 0.195  # body mesh height, for cameras and LIDAR seeing other cars
 CAR_SIZE = (CAR_LENGTH, CAR_WIDTH, CAR_HEIGHT)
 
-# --- Command limits (spec §3.3)
+# --- Command limits (docs/deepracer-semantics.md#actions-to-actuators)
 MAX_STEERING_DEG = 30.0
 MIN_SPEED = 0.1
 MAX_SPEED = 4.0
@@ -57,9 +59,12 @@ MAX_SPEED = 4.0
 
 @dataclass(frozen=True)
 class CarParameters:
-    """Dynamic parameters; the defaults are the Gazebo car's (spec §3.2) or marked estimates."""
+    """Dynamic parameters; the defaults are the Gazebo car's
+    (docs/deepracer-semantics.md#car-geometry) or marked estimates.
+    """
 
-    # Gazebo: chassis 5.0 kg + 4 wheels × 0.34055 kg + steering, camera and LIDAR links ≈ 7.54 kg (spec §3.2).
+    # Gazebo: chassis 5.0 kg + 4 wheels × 0.34055 kg + steering, camera and LIDAR links ≈ 7.54 kg
+    # (docs/deepracer-semantics.md#car-geometry).
     mass: float = 7.54
     # Estimate: a uniform 0.324 × 0.188 m box of the whole mass plus the four wheels at the corners.
     yaw_inertia: float = 0.09

@@ -36,8 +36,9 @@ class DeepRacerEnv(gym.Env):
         bot_car_lane_change, lower/upper_lane_change_time, lane_change_distance, bot_car_penalty.
       reward_function: callable(params) -> float or a .py path; None = centre-line example.
       evaluation, number_of_resets, off_track_penalty, collision_penalty, reverse_penalty,
-        immobilized_penalty, continuous_laps: evaluation rules (spec §2.5, §2.8).
-      round_robin_advance, start_ndist: training start points (spec §2.4).
+        immobilized_penalty, continuous_laps: evaluation rules (docs/deepracer-semantics.md#resets-after-a-failure,
+        docs/deepracer-semantics.md#evaluation).
+      round_robin_advance, start_ndist: training start points (docs/deepracer-semantics.md#round-robin-start).
       dt (s per step, 1/15), max_steps, reward_time_limit_s, walls, sensor_noise, car_parameters,
       render_mode (None | "rgb_array": the car's camera in colour), seed.
     """

@@ -8,7 +8,7 @@ command for the node to send. Params, progress, round robin, the prepare step, o
 immobilized, reversed, lap completion and evaluation resets therefore behave exactly as in
 the embedded simulator, step for step, given the same poses.
 
-Timing follows the simapp (spec §1.1): a step ends when a new camera frame arrives; its
+Timing follows the simapp (docs/deepracer-semantics.md#step-timing): a step ends when a new camera frame arrives; its
 params describe the pose at the previous frame together with the command the agent sent
 after seeing that frame.
 """
@@ -54,7 +54,8 @@ class ActuatorCommand:
 
 
 def actuator_command(steering_deg: float, speed: float) -> ActuatorCommand:
-    """The simapp's action -> actuator mapping (spec §3.3): steering clipped to ±30° and sent to
+    """The simapp's action -> actuator mapping (docs/deepracer-semantics.md#actions-to-actuators): steering clipped to
+    ±30° and sent to
     both hinges, speed clipped to [0.1, 4] m/s and turned into wheel ω with the 0.035 m radius."""
     steering_rad, speed = clip_command(float(steering_deg), float(speed))
     return ActuatorCommand(steering_rad, speed / car.WHEEL_RADIUS)
@@ -148,7 +149,7 @@ def rgb_frame_from_buffer(data: bytes, width: int, height: int, step: int, encod
 def observation_frame(rgb: np.ndarray) -> np.ndarray:
     """Gazebo's 640x480 RGB frame as the policy sees it: (120, 160) uint8 grey.
 
-    The simapp pipeline (spec §4): PIL bilinear resize to 160x120 of the RGB frame, then
+    The simapp pipeline (docs/deepracer-semantics.md#camera): PIL bilinear resize to 160x120 of the RGB frame, then
     Y = 0.2989 R + 0.5870 G + 0.1140 B, rounded to uint8, as the embedded camera renders it.
     """
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
@@ -271,7 +272,8 @@ class GazeboEpisode:
 
         Returns the outcome of the step this frame completes, computed with the pose of the
         previous frame and `command` (steering °, speed m/s, action index: what the agent sent
-        after that frame, see CommandSource), spec §1.1; plus the command to hold now. A callable
+        after that frame, see CommandSource), docs/deepracer-semantics.md#step-timing; plus the command to hold now. A
+        callable
         `command` is only called when the frame completes a step (it may consume a pending action).
         """
         if not all(math.isfinite(v) for v in pose):

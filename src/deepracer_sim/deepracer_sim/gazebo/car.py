@@ -1,7 +1,7 @@
 """The DeepRacer car as a gz-sim model: chassis, steering hinges, four wheels, front camera
 (or stereo pair), optional rear-facing gpu_lidar, and the systems that drive it.
 
-Geometry and masses follow the simapp URDF (spec simulation §3.2); sensor numbers come from
+Geometry and masses follow the simapp URDF (docs/deepracer-semantics.md#car-geometry); sensor numbers come from
 `deepracer_common.sensor_geometry`, the same constants the embedded camera and LIDAR use.
 Actuation mirrors simapp's "kinematics" controllers (model version >= 5): both front hinges
 get the same steering angle (no Ackermann) and all four wheels the same angular velocity,
@@ -18,7 +18,8 @@ from deepracer_sim.gazebo import topics
 from deepracer_sim.gazebo.sdf import comment, document, material, pose, sub
 from deepracer_sim.gazebo.world import model_config
 
-# --- URDF deepracer_single_cam*.urdf (spec §3.2), relative to base_link ----------------------
+# --- URDF deepracer_single_cam*.urdf (docs/deepracer-semantics.md#car-geometry), relative to base_link
+# ----------------------
 # Axle positions, track widths, friction and total mass are the embedded simulator's own
 # numbers (deepracer_sim.car.parameters), so both simulators drive the same car.
 CHASSIS_Z = sensor.CHASSIS_OFFSET_XYZ[2]
@@ -30,7 +31,7 @@ FRONT_WHEEL_Y = car.FRONT_WHEEL_Y           # front track width 0.1592 m
 WHEELBASE = car.WHEELBASE                   # 0.163974 m
 # The wheel mesh's radius (0.0718 x 0.034 x 0.072 extent). The speed -> wheel omega conversion
 # uses car.WHEEL_RADIUS (0.035) instead, exactly as simapp does, so the Gazebo car rolls about
-# 3 % faster than commanded, as simapp's does (spec §3.3).
+# 3 % faster than commanded, as simapp's does (docs/deepracer-semantics.md#actions-to-actuators).
 WHEEL_RADIUS = 0.036
 WHEEL_WIDTH = 0.034
 WHEEL_MASS = 0.34055
@@ -39,7 +40,7 @@ STEERING_LIMIT = 1.0                        # rad, hinge joint limit; software c
 # Collision footprint used for crashes (track_geom/constants.py BOT_CAR_DIMENSION).
 BODY_LENGTH = car.CAR_LENGTH
 BODY_WIDTH = car.CAR_WIDTH
-# --- not in the spec: stand-ins chosen to keep the model physically sane -----------------------
+# --- not in the AWS car model: stand-ins chosen to keep the model physically sane -----------------------
 HINGE_MASS = 0.05
 HINGE_RADIUS = 0.01
 # URDF-to-SDF conversion lumps the chassis and the fixed camera/LIDAR links into base_link;
@@ -88,7 +89,7 @@ CAR_VARIANTS = {
     "stereo_lidar": CarVariant("deepracer_stereo_lidar", stereo=True, lidar=True),
 }
 
-# model_metadata.json sensor names (spec §4) -> which physical sensors the car carries.
+# model_metadata.json sensor names (docs/deepracer-semantics.md#observations) -> which physical sensors the car carries.
 _CAMERA_SENSORS = {"FRONT_FACING_CAMERA", "OBSERVATION", "LEFT_CAMERA"}
 _STEREO_SENSORS = {"STEREO_CAMERAS"}
 _LIDAR_SENSORS = {"LIDAR", "SECTOR_LIDAR", "DISCRETIZED_SECTOR_LIDAR"}

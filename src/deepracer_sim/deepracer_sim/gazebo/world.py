@@ -27,7 +27,7 @@ LINE_Z = 0.002
 # Ground reaching this far past the track keeps the camera from seeing the world's edge.
 GROUND_MARGIN = 20.0
 WALL_THICKNESS = 0.05
-# The wheel friction in the car model is 0.5 (spec §3.2). Giving the floor the same value
+# The wheel friction in the car model is 0.5 (docs/deepracer-semantics.md#car-geometry). Giving the floor the same value
 # makes the contact friction 0.5 whether the engine combines the two by minimum (ODE, DART)
 # or by geometric mean.
 GROUND_FRICTION = 0.5

@@ -1,4 +1,4 @@
-"""Object avoidance boxes and head-to-bot cars (spec §8).
+"""Object avoidance boxes and head-to-bot cars (docs/deepracer-semantics.md#obstacles-and-bot-cars).
 
 Boxes stand still on a lane; bot cars drive kinematically along a lane at a
 set speed, optionally switching lanes now and then. Both are laid out again at
@@ -23,9 +23,11 @@ BOX_FOOTPRINT = (0.5, 0.4)
 BOT_CAR_SIZE = CAR_SIZE
 BOT_CAR_FOOTPRINT = (CAR_LENGTH, CAR_WIDTH)
 KIND_BOX, KIND_BOT_CAR = 0, 1
-# An object closer than this (arc length) to the start point moves the agent to the other lane (spec §2.4).
+# An object closer than this (arc length) to the start point moves the agent to the other lane
+# (docs/deepracer-semantics.md#round-robin-start).
 CLOSEST_OBJECT_GAP = 1.0
-# Evaluation reset after hitting a box: this far behind it, in the other lane (spec §2.5).
+# Evaluation reset after hitting a box: this far behind it, in the other lane
+# (docs/deepracer-semantics.md#resets-after-a-failure).
 RESET_BEHIND_DISTANCE = 1.0
 INNER, OUTER = 1, -1
 
@@ -102,7 +104,8 @@ def parse_positions(positions) -> tuple[tuple[float, int], ...] | None:
 
 def spread_positions(length: float, count: int, min_distance: float, randomize: bool,
                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Arc positions and lanes: evenly from min_distance to L − 1 m, lanes inner/outer alternating (spec §8.1).
+    """Arc positions and lanes: evenly from min_distance to L − 1 m, lanes inner/outer alternating
+    (docs/deepracer-semantics.md#obstacles).
 
     With randomize, each position moves (in random order) uniformly between its
     neighbours kept min_distance apart, and each lane is drawn at random.

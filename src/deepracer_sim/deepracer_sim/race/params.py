@@ -1,9 +1,9 @@
-"""The reward function's `params` dict, with the AWS simulator's semantics (spec §1).
+"""The reward function's `params` dict, with the AWS simulator's semantics (docs/deepracer-semantics.md#reward-params).
 
 Points that differ from the AWS documentation but follow the simulator code:
 - x, y are base_link + 0.14 m forward (the "front point"), not the car centre;
 - closest_waypoints are the waypoints before/after the point by arc length;
-- progress is measured from the episode's own start point (§1.5);
+- progress is measured from the episode's own start point (docs/deepracer-semantics.md#progress);
 - objects_heading is in radians; speed and steering_angle are the commanded,
   unclipped action values; steps is a float counting the prepare step.
 
@@ -25,7 +25,8 @@ from deepracer_sim.car.parameters import FRONT_POINT_OFFSET, WHEEL_OFFSETS
 from deepracer_sim.race.objects import BOT_CAR_SIZE, BOX_SIZE, ObjectsSnapshot
 from deepracer_sim.tracks import Track, geometry, load_track
 
-# Front camera (spec §4): lens relative to base_link, 15° down, 1.13 rad horizontal FOV, 4:3 image.
+# Front camera (docs/deepracer-semantics.md#camera): lens relative to base_link, 15° down, 1.13 rad horizontal FOV, 4:3
+# image.
 CAMERA_OFFSET = (0.1453, 0.0, 0.1303)
 CAMERA_PITCH = math.radians(15.0)
 CAMERA_HFOV = 1.13
@@ -64,7 +65,7 @@ PARAM_KEYS = (
 
 
 def compute_progress(ndist: float, start_ndist: float, prev_progress: float | None) -> float:
-    """Progress in % from the episode's start point (spec §1.5).
+    """Progress in % from the episode's start point (docs/deepracer-semantics.md#progress).
 
     prev_progress None means "no previous step" (a stand-alone query): the
     finish-line corrections are skipped and the result lies in (0, 100].
@@ -226,7 +227,8 @@ class ParamsBuilder:
 
 
 def object_in_camera(x: float, y: float, yaw: float, ox: float, oy: float, oz: float) -> bool:
-    """Whether a point (ox, oy, oz) lies inside the front camera's view frustum (spec §1.4, cameras/frustum).
+    """Whether a point (ox, oy, oz) lies inside the front camera's view frustum
+    (docs/deepracer-semantics.md#object-params, cameras/frustum).
 
     We test the object's centre point; the simapp's frustum test works on the
     object position as well.

@@ -1,4 +1,4 @@
-"""The reward-function contract (spec §1.4).
+"""The reward-function contract (docs/deepracer-semantics.md#reward-function-contract).
 
 A reward function is a Python file defining `reward_function(params) -> float`.
 The simulator calls it with a copy of params on every RUN step and stops the
@@ -22,7 +22,7 @@ from typing import Any, Callable
 RewardFunction = Callable[[dict], float]
 
 MAX_ABS_REWARD = 1e5
-# The console's reward-function validator allows 5 s (spec §1.4).
+# The console's reward-function validator allows 5 s (docs/deepracer-semantics.md#reward-function-contract).
 DEFAULT_TIME_LIMIT_S = 5.0
 FUNCTION_NAME = "reward_function"
 

@@ -8,7 +8,8 @@ between the halves:
     ...render the new pose(s)...
     sim.finish_step()                                    # reward, resets/pauses, episode end
 
-Order within a step follows the simapp (spec §1.1, §2.2): the params and the
+Order within a step follows the simapp (docs/deepracer-semantics.md#step-timing, docs/deepracer-semantics.md#phases):
+the params and the
 reset rules describe the pose at which the previous observation was taken
 (before this action moves the car), while steering_angle and speed are this
 action's command. The reward function is called in RUN phase (also on the
@@ -48,7 +49,7 @@ from deepracer_sim.race.params import ParamsBuilder, compute_progress, copy_para
 from deepracer_sim.race.reward_function import DEFAULT_TIME_LIMIT_S, RewardTimer, call_reward, centre_line_reward
 from deepracer_sim.tracks import Track
 
-# Phases of the agent (spec §2.2).
+# Phases of the agent (docs/deepracer-semantics.md#phases).
 PHASE_PREPARE, PHASE_RUN, PHASE_PAUSE = "prepare", "run", "pause"
 
 MAX_STEPS = 100_000  # per episode (environments/deepracer_racetrack_env.py)
@@ -63,7 +64,7 @@ class EpisodeSettings:
     alternate_direction: bool = False
     evaluation: bool = False
     number_of_resets: int = 0
-    off_track_penalty: float = 2.0  # s (evaluation worker code defaults, spec §2.8)
+    off_track_penalty: float = 2.0  # s (evaluation worker code defaults, docs/deepracer-semantics.md#evaluation)
     collision_penalty: float = 5.0
     reverse_penalty: float | None = None  # None = off_track_penalty
     immobilized_penalty: float = 0.0
@@ -103,7 +104,7 @@ class EpisodeSettings:
 
 @dataclass
 class StepOutcome:
-    """What one step produced, everything a sim-trace row needs (spec §6.1)."""
+    """What one step produced, everything a sim-trace row needs (docs/deepracer-semantics.md#sim-trace)."""
 
     params: dict
     status: str
@@ -159,7 +160,8 @@ class RaceSimulation:
         """Start a new episode; returns the info of the start state."""
         s = self.settings
         if self._episode_started and not s.evaluation:
-            # finish_episode(): round robin and direction toggle after every training episode (spec §2.4, §2.7).
+            # finish_episode(): round robin and direction toggle after every training episode
+            # (docs/deepracer-semantics.md#round-robin-start, docs/deepracer-semantics.md#driving-direction).
             self.start_ndist = (self.start_ndist + s.round_robin_advance) % 1.0
             if s.alternate_direction:
                 self.track = self.track.reversed()
@@ -201,7 +203,7 @@ class RaceSimulation:
 
     def start_pose(self) -> tuple[float, float, float]:
         """Training/evaluation start pose: the centre-line point at start_ndist, or the lane away
-        from an object within 1 m (spec §2.4)."""
+        from an object within 1 m (docs/deepracer-semantics.md#round-robin-start)."""
         track = self.track
         arc = self.start_ndist * track.length
         lane = self.objects.nearby_lane(arc)
@@ -279,7 +281,8 @@ class RaceSimulation:
             elif self.reverse_steps >= REVERSED_STEPS:
                 status = REVERSED
         self._last_base = (x, y)
-        # is_crashed stays True only when the collision leads to a pause or the end (spec §1.4).
+        # is_crashed stays True only when the collision leads to a pause or the end
+        # (docs/deepracer-semantics.md#param-definitions).
         if params["is_crashed"] and status != CRASHED:
             params["is_crashed"] = False
         lap_time = self.sim_time - self.lap_start_time
@@ -305,7 +308,9 @@ class RaceSimulation:
         self.prev_progress = progress
 
     def _agent_is_at_fault(self, index: int, agent_arc: float) -> bool:
-        """A box always crashes the agent; a bot car only when the agent hits it from behind (spec §8.2)."""
+        """A box always crashes the agent; a bot car only when the agent hits it from behind
+        (docs/deepracer-semantics.md#bot-cars).
+        """
         if not self.objects.is_bot(index):
             return True
         snapshot = self.builder.object_geometry(self.objects.snapshot())
@@ -349,7 +354,8 @@ class RaceSimulation:
                 self._clear_rule_counters()
         else:
             function = self.reward_function
-            # The user's function gets its own copy (spec §1.4); our default reads without writing.
+            # The user's function gets its own copy (docs/deepracer-semantics.md#reward-function-contract); our default
+            # reads without writing.
             given = params if function is centre_line_reward else copy_params(params)
             if timer is None:
                 reward = call_reward(function, given, int(self.steps), s.reward_time_limit_s)
@@ -404,7 +410,9 @@ class RaceSimulation:
         return outcome
 
     def _pause_after(self, status: str, private: dict) -> None:
-        """Evaluation reset after a failure (spec §2.5): teleport if needed, then hold for the penalty."""
+        """Evaluation reset after a failure
+        (docs/deepracer-semantics.md#resets-after-a-failure): teleport if needed, then hold for the penalty.
+        """
         s = self.settings
         track = self.track
         x, y, yaw = private["_pose_before"]

@@ -107,7 +107,7 @@ class CameraRenderer:
     def __init__(self, track: Any, stereo: bool = False, rgb: bool = False, walls: bool = False,
                  seed: int | None = None):
         if stereo and rgb:
-            raise ValueError("stereo cameras are grayscale (spec §4); stereo=True and rgb=True cannot be combined")
+            raise ValueError("stereo cameras are grayscale, as in the AWS simulator; stereo=True and rgb=True cannot be combined")
         check_track(track)
         self.stereo, self.rgb, self.walls = bool(stereo), bool(rgb), bool(walls)
         self.channels = 2 if stereo else (3 if rgb else 1)

@@ -1,7 +1,8 @@
 """The DeepRacer's rear-facing 2-D LIDAR: ray-cast ranges (the observations built from them are in
 deepracer_common.observations).
 
-Ray convention (inferred from the URDF, spec §4 and §10.8): the LIDAR frame is yawed by pi
+Ray convention (inferred from the URDF, docs/deepracer-semantics.md#lidar,
+docs/deepracer-semantics.md#open-questions): the LIDAR frame is yawed by pi
 relative to base_link, so in the car's frame ranges[0] points about +30 deg (front-left),
 the rays sweep counter-clockwise through the rear (ranges[31]/[32] straddle straight back)
 and end at about -30 deg (front-right). The 60 deg gap without rays is straight AHEAD:

@@ -2,7 +2,7 @@
 
 One `SensorSuite` serves any number of cars: cameras render every pose in one
 call (per track direction), and the LIDAR, which publishes at 10 Hz while the
-agent steps at 15 Hz (spec §3.1), is only re-scanned for the cars whose scan
+agent steps at 15 Hz (docs/deepracer-semantics.md#step-rate-and-physics), is only re-scanned for the cars whose scan
 period has rolled over; the others reuse their last scan.
 """
 from __future__ import annotations

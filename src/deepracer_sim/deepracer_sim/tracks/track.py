@@ -1,7 +1,7 @@
 """Race tracks in the AWS DeepRacer route format.
 
 A route file is a float64 NumPy array of shape (N, 6): centre x, y, inner
-border x, y, outer border x, y, in metres (spec §7). The track is a closed loop
+border x, y, outer border x, y, in metres (docs/deepracer-semantics.md#tracks). The track is a closed loop
 when the first row equals the last one. A `Track` is one route driven in one
 direction: reversing the direction reverses the point order of every line,
 so `centre[0]` is always where the lap starts and the arrays always run in
@@ -61,7 +61,8 @@ class Track:
         self.outer_lane_cum = geometry.cumulative_length(self.outer_lane)
         self.length = float(self.centre_cum[-1])
         self.width = float(np.mean(np.linalg.norm(self.route[:, 2:4] - self.route[:, 4:6], axis=1)))
-        # The normalised projection of every centre vertex except the last, then 1.0 (spec §1.3).
+        # The normalised projection of every centre vertex except the last, then 1.0
+        # (docs/deepracer-semantics.md#track-geometry).
         self.ndists = np.concatenate((self.centre_cum[:-1] / self.length, [1.0]))
         self._ndists_list = self.ndists.tolist()
         self.waypoints = [(float(x), float(y)) for x, y in self.centre]
@@ -111,7 +112,9 @@ class Track:
         return geometry.points_in_polygon(_points(xy, "points"), self.inner_half_edges)
 
     def nearest_border_points(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
-        """Inner and outer border points nearest to the centre point nearest to (x, y) (spec §1.4)."""
+        """Inner and outer border points nearest to the centre point nearest to (x, y)
+        (docs/deepracer-semantics.md#param-definitions).
+        """
         _, _, cx, cy, _ = geometry.project_point(float(x), float(y), self.centre, self.centre_cum)
         _, _, ix, iy, _ = geometry.project_point(cx, cy, self.inner, self.inner_cum)
         _, _, ox, oy, _ = geometry.project_point(cx, cy, self.outer, self.outer_cum)
@@ -126,7 +129,9 @@ class Track:
         return np.array([x, y])
 
     def heading_at(self, arc: float) -> float:
-        """Yaw (rad) at centre arc length `arc`: the direction from that point to the next waypoint (spec §2.4)."""
+        """Yaw (rad) at centre arc length `arc`: the direction from that point to the next waypoint
+        (docs/deepracer-semantics.md#round-robin-start).
+        """
         if self.is_loop:
             arc = arc % self.length
         x, y, segment = geometry.interpolate(self.centre, self.centre_cum, float(arc))
@@ -147,7 +152,9 @@ class Track:
             ) from None
 
     def closest_waypoints(self, ndist: float) -> list[int]:
-        """[previous, next] centre waypoint indices around a normalised projection (arc length, spec §1.4)."""
+        """[previous, next] centre waypoint indices around a normalised projection (arc length,
+        docs/deepracer-semantics.md#param-definitions).
+        """
         nxt = bisect.bisect_right(self._ndists_list, ndist)
         prev = nxt - 1
         if prev == -1:
@@ -160,7 +167,7 @@ class Track:
         """(x, y, yaw) on a lane at the centre-line arc length `arc`: lane 1 inner, -1 outer, 0 centre.
 
         The lane point is the one nearest to the centre point, its yaw the lane's
-        local direction (spec §8.1).
+        local direction (docs/deepracer-semantics.md#obstacles).
         """
         if lane == 0:
             x, y = self.point_at(arc)
@@ -288,7 +295,7 @@ def _forward_is_ccw(route: np.ndarray, is_loop: bool) -> bool:
         return bool(_shapely_line(route[:, 0:2], True).is_ccw)
     # An open track has no orientation of its own; call it CCW when the inner border is on the
     # left of the direction of travel, which is what the loop convention means for the
-    # left/right-of-centre formula (spec §1.4).
+    # left/right-of-centre formula (docs/deepracer-semantics.md#track-geometry).
     centre, inner = route[:, 0:2], route[:, 2:4]
     tangent = np.gradient(centre, axis=0)
     offset = inner - centre
