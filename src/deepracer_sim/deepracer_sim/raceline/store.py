@@ -230,7 +230,7 @@ def known_track_with_centre(fingerprint: str):
 def track_from_waypoints(waypoints, track_width: float):
     """A Track whose borders are half the track width either side of the waypoints (driving order)."""
     from deepracer_sim.raceline.optimise import distinct_points, fit_spline
-    from deepracer_sim.tracks import Track, route_from_lines
+    from deepracer_sim.tracks.track import Track, route_from_lines
 
     centre = np.asarray(waypoints, dtype=np.float64)
     loop = bool(np.array_equal(centre[0], centre[-1]))
