@@ -228,20 +228,39 @@ def known_track_with_centre(fingerprint: str):
 
 
 def track_from_waypoints(waypoints, track_width: float):
-    """A Track whose borders are half the track width either side of the waypoints (driving order)."""
-    from deepracer_sim.raceline.optimise import distinct_points, fit_spline
+    """A Track whose borders are half the track width either side of the waypoints (driving order).
+
+    The road is the centre line buffered by half the width (shapely), which stays a clean polygon where
+    the waypoints have sharp corners (offsetting each point along its normal would fold the inner border
+    there); each border row is the road edge nearest to the point half a width out along the normal.
+    """
+    import shapely
+    from shapely.geometry import LinearRing, LineString
+
+    from deepracer_sim.raceline.optimise import distinct_points
     from deepracer_sim.tracks.track import Track, route_from_lines
 
     centre = np.asarray(waypoints, dtype=np.float64)
     loop = bool(np.array_equal(centre[0], centre[-1]))
     distinct = distinct_points(centre, loop)
-    spline, length = fit_spline(distinct, loop)
     chain = np.vstack((distinct, distinct[:1])) if loop else distinct
-    parameter = np.concatenate(([0.0], np.cumsum(np.linalg.norm(np.diff(chain, axis=0), axis=1))))
-    tangent = spline(parameter, 1)
+    half = 0.5 * track_width
+    road = (LinearRing(distinct) if loop else LineString(distinct)).buffer(half, cap_style="flat", quad_segs=16)
+    edge = road.boundary
+    tangent = np.gradient(chain, axis=0)
+    if loop:  # the closing vertex is the first one: its neighbours are the last and the second points
+        tangent[0] = tangent[-1] = chain[1] - chain[-2]
     tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
-    left = np.column_stack((-tangent[:, 1], tangent[:, 0])) * (0.5 * track_width)
-    route = route_from_lines(chain, chain + left, chain - left)
-    if loop:
-        route[-1] = route[0]
+    normal = np.column_stack((-tangent[:, 1], tangent[:, 0]))
+
+    def border(side: float) -> np.ndarray:
+        guesses = shapely.points(chain + side * half * normal)
+        nearest = shapely.shortest_line(guesses, edge)
+        return shapely.get_coordinates(shapely.get_point(nearest, 1))
+
+    left, right = border(1.0), border(-1.0)
+    if loop and shapely.Polygon(left).area > shapely.Polygon(right).area:
+        # Driven clockwise the left border is the outer one; a route lists the inner border first.
+        left, right = right, left
+    route = route_from_lines(chain, left, right)
     return Track(route, name="waypoints", source="the params' waypoints")
