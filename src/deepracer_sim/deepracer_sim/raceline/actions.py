@@ -22,8 +22,8 @@ CONTROL_DT = 1.0 / 15.0
 STEERING_STEP = 0.5  # degrees the suggested angles are rounded to
 SPEED_STEP = 0.05  # m/s the suggested speeds are rounded to
 # Actions closer than this to one already kept are dropped.
-MERGE_STEERING = 1.0
-MERGE_SPEED = 0.1
+MERGE_STEERING = 1.5
+MERGE_SPEED = 0.2
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def suggest_action_space(line: RacingLine, clusters: int = DEFAULT_CLUSTERS) -> 
     candidates = [tuple(centre * scale) for centre in centres]
     candidates.append((0.0, float(np.max(speed))))
     for index in (int(np.argmax(steering)), int(np.argmin(steering))):
-        if abs(steering[index]) > MERGE_STEERING:
+        if abs(steering[index]) > 1.0:
             candidates.append((float(steering[index]), float(speed[index])))
     # The extremes and the straight first, so merging keeps them exact.
     ordered = candidates[count:] + candidates[:count]

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     compute_racing_line(load_track(tracks[0]))  # imports and numba kernels, outside the figures
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; medians of {args.runs} solves")
     print(f"{'track':22s} {'dir':4s} {'solve s':>8s} {'cpu s':>7s} {'line m':>7s} {'flying':>7s} {'standing':>8s} "
-          f"{'full grip':>9s} {'oracle':>7s}  wheels")
+          f"{'full grip':>9s} {'oracle':>7s} {'off line':>8s}  wheels")
     for name in tracks:
         for reverse in (False, True):
             track = load_track(name, reverse=reverse)
@@ -55,9 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             wheels = "all on" if lap.all_wheels_on_track else "some off"
             print(f"{track.name:22s} {'rev' if reverse else 'fwd':4s} {statistics.median(walls):8.3f} "
                   f"{statistics.median(cpus):7.3f} {line.length:7.2f} {line.lap_time:7.2f} {line.standing_lap_time:8.2f} "
-                  f"{line.friction_limit_lap_time:9.2f} {oracle}  {wheels}")
+                  f"{line.friction_limit_lap_time:9.2f} {oracle} {lap.joined_line_distance:8.3f}  {wheels}")
     print("flying / standing: the line's lap estimate at its speed profile (85 % of the grip), from speed and "
-          "from rest; full grip: flying at the friction limit; oracle: pure pursuit in RaceSimulation from rest")
+          "from rest; full grip: flying at the friction limit; oracle: pure pursuit in RaceSimulation from rest; "
+          "off line: the oracle's largest distance (m) from the line once it has joined it")
     return 0
 
 

@@ -116,6 +116,7 @@ def raceline_command(args) -> int:
             "all_wheels_on_track": lap.all_wheels_on_track,
             "status": lap.status,
             "max_line_distance_m": round(lap.max_line_distance, 4),
+            "joined_line_distance_m": round(lap.joined_line_distance, 4),
         },
         "action_space": suggestion.action_space_json(),
         "garage": suggestion.garage,
@@ -138,7 +139,7 @@ def raceline_command(args) -> int:
         if lap.completed:
             wheels = "all wheels on the road" if lap.all_wheels_on_track else "some wheels left the road"
             print(f"  oracle (pure pursuit on the line in the simulator, standing start): lap {lap.lap_time:.2f} s, "
-                  f"{wheels}, within {lap.max_line_distance:.3f} m of the line", file=out)
+                  f"{wheels}, within {lap.joined_line_distance:.3f} m of the line once on it", file=out)
         else:
             print(f"  oracle (pure pursuit on the line in the simulator): no lap ({lap.status} after {lap.steps} steps)",
                   file=out)

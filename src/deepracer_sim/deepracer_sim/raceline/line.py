@@ -129,6 +129,10 @@ def compute_racing_line(
     if not (isinstance(margin, (int, float)) and math.isfinite(margin) and margin >= 0):
         raise RacingLineError(f"margin must be a non-negative number of metres, got {margin!r}")
     limits = SpeedLimits.for_car(car, max_speed, grip)
+    import clarabel  # noqa: F401  (imported before the clock starts: solve_seconds is the solve)
+    import scipy.interpolate  # noqa: F401
+    import shapely  # noqa: F401
+
     started = time.perf_counter()
     path = minimum_curvature_path(track, CAR_HALF_WIDTH + margin, spacing)
     xy, curvature, length = _resample(path.points, track.is_loop, OUTPUT_SPACING)

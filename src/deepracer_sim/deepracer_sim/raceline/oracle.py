@@ -29,6 +29,8 @@ PREDICTION_STEPS = 0.75
 # Far from the line (the start, where the car sits on the centre line) the lookahead grows to this many
 # times the distance, so the car joins the line at a shallow angle instead of swinging onto it.
 JOIN_LOOKAHEAD_FACTOR = 3.0
+# The car starts on the centre line; it has joined the racing line once within this distance (m) of it.
+JOINED = 0.02
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class OracleLap:
     steps: int
     estimated_lap_time: float  # s, the racing line's standing-start estimate
     max_line_distance: float  # m, the largest distance of base_link from the line
+    joined_line_distance: float  # m, the largest after it first came within JOINED of the line
     path: np.ndarray = field(repr=False)  # (steps, 2) base_link positions
     speeds: np.ndarray = field(repr=False)  # (steps,) m/s, the car's speed
     commands: np.ndarray = field(repr=False)  # (steps, 2) steering deg, speed m/s
@@ -125,7 +128,7 @@ def drive_oracle_lap(track, line: RacingLine | None = None, controller: PurePurs
     limit = int(GIVE_UP_AFTER_S / settings.dt)
     path, speeds, commands = [], [], []
     on_track = True
-    max_distance = 0.0
+    distances = []
     outcome = None
     while not simulation.done and len(path) < limit:
         x, y, yaw = simulation.pose
@@ -136,7 +139,8 @@ def drive_oracle_lap(track, line: RacingLine | None = None, controller: PurePurs
         path.append((x, y))
         speeds.append(speed)
         commands.append((steering, target))
-        max_distance = max(max_distance, line.locate(x, y)[1])
+        distances.append(line.locate(x, y)[1])
+    near = np.flatnonzero(np.array(distances) < JOINED)
     completed = outcome is not None and outcome.status == LAP_COMPLETE
     return OracleLap(
         track=track.name,
@@ -146,7 +150,8 @@ def drive_oracle_lap(track, line: RacingLine | None = None, controller: PurePurs
         all_wheels_on_track=on_track,
         steps=len(path),
         estimated_lap_time=line.standing_lap_time,
-        max_line_distance=max_distance,
+        max_line_distance=max(distances, default=0.0),
+        joined_line_distance=max(distances[near[0]:]) if len(near) else math.inf,
         path=np.array(path),
         speeds=np.array(speeds),
         commands=np.array(commands),
