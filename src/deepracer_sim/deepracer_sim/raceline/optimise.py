@@ -16,8 +16,8 @@ Minimum curvature stands in for minimum lap time on a grip-limited car: the
 largest radius through each corner is the highest cornering speed. (See
 curvature_model for the exact objective.)
 
-The quadratic programmes go to Clarabel (an interior-point solver, the default
-of CVXPY): on a 23 m route with 230 stations it solves in a few milliseconds,
+The quadratic programmes go to Clarabel (an interior-point conic solver, one of
+CVXPY's standard solvers): on a 23 m route with 230 stations it solves in a few milliseconds,
 where scipy's bounded least squares takes about a second (and its fast
 variant stops short of the optimum).
 """
@@ -31,7 +31,7 @@ import numpy as np
 # Stations every 10 cm: a fifth of the tightest corner radius on a DeepRacer track (about 0.5 m).
 STATION_SPACING = 0.10
 # Re-solve with the last path as the reference until no station moves more than this (m), at most
-# MAX_ITERATIONS times; three or four passes are typical. Resampling the path leaves a jitter of about
+# MAX_ITERATIONS times; three to six passes are typical. Resampling the path leaves a jitter of about
 # a millimetre, so asking for less only adds passes.
 CONVERGED_SHIFT = 2e-3
 MAX_ITERATIONS = 6
@@ -302,7 +302,7 @@ def _tighten_where_the_spline_leaves(track, area, stations: Stations, offsets: n
     import shapely
 
     points = stations.at(offsets)
-    spline, length = fit_spline(points, track.is_loop)
+    spline, _ = fit_spline(points, track.is_loop)
     count = len(points)
     # Spline parameters of the stations (chord length) and samples between them.
     chain = np.vstack((points, points[:1])) if track.is_loop else points
