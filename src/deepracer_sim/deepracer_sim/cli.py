@@ -60,6 +60,10 @@ def register(subparsers) -> None:
     tracks = subparsers.add_parser("tracks", help="list the shipped tracks with their length and width")
     tracks.set_defaults(handler=tracks_command)
 
+    from deepracer_sim.raceline.cli import register as register_raceline
+
+    register_raceline(subparsers)
+
 
 def params_command(args) -> int:
     from deepracer_sim.race.params import reward_params
