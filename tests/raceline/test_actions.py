@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from deepracer_control.action_space import action_space_from_json, discrete_from_garage
+from deepracer_common.action_space import action_space_from_json, discrete_from_garage
 from deepracer_sim.raceline import compute_racing_line, suggest_action_space
 from deepracer_sim.raceline.actions import control_samples
 from deepracer_sim.tracks import load_track

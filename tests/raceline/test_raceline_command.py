@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from deepracer_agent.cli import main
+from deepracer_bringup.cli import main
 from deepracer_sim.raceline import CAR_HALF_WIDTH, DEFAULT_MARGIN, read_racing_line
 from deepracer_sim.tracks import list_tracks, load_track
 from raceline_support import AWS_ROUTES, assert_on_the_road_with_margin, border_clearance
@@ -81,7 +81,7 @@ def test_plot_config_and_summary(capsys, tmp_path):
     assert "oracle (pure pursuit on the line in the simulator, standing start): lap" in out
     assert "suggested action space" in out and "nearest console garage setting: deepracer train --max-steering-angle" in out
     # The config is one `deepracer train --config` takes: the suggested actions and the speed template.
-    from deepracer_agent.config import TrainingConfig
+    from deepracer_agent.training.config import TrainingConfig
 
     config = TrainingConfig.load(config_path)
     assert config.track == "crescent_loop" and config.reward_function == "template:speed_racing_line"

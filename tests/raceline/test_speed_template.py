@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from deepracer_agent.rewards import list_templates, load_reward, validate_reward_file
-from deepracer_sim.params import reward_params
+from deepracer_agent.reward_files import list_templates, load_reward, validate_reward_file
+from deepracer_sim.race.params import reward_params
 from deepracer_sim.raceline import racing_line_for_params
 from deepracer_sim.tracks import load_track
 
@@ -55,10 +55,10 @@ def test_template_pays_for_the_line_and_its_speed():
 
 @pytest.mark.slow
 def test_training_runs_with_the_template_and_the_suggested_actions(tmp_path, capsys):
-    from deepracer_agent.cli import main
-    from deepracer_agent.config import TrainingConfig
-    from deepracer_agent.model_folder import ModelFolder
-    from deepracer_agent.training import Trainer
+    from deepracer_bringup.cli import main
+    from deepracer_agent.training.config import TrainingConfig
+    from deepracer_agent.model.folder import ModelFolder
+    from deepracer_agent.training.trainer import Trainer
 
     config_path = tmp_path / "speed.json"
     assert main(["raceline", "crescent_loop", "--no-oracle", "--config-out", str(config_path)]) == 0

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepracer_sim.params import reward_params
+from deepracer_sim.race.params import reward_params
 from deepracer_sim.raceline import (
     RacingLineFileError,
     compute_racing_line,

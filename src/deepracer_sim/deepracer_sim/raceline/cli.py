@@ -57,7 +57,7 @@ def register(subparsers) -> None:
 
 
 def raceline_command(args) -> int:
-    from deepracer_control.atomic import write_text_atomic
+    from deepracer_common.atomic import write_text_atomic
     from deepracer_sim.raceline.actions import DEFAULT_CLUSTERS, suggest_action_space
     from deepracer_sim.raceline.line import CAR_HALF_WIDTH, DEFAULT_GRIP, DEFAULT_MARGIN, compute_racing_line
     from deepracer_sim.raceline.oracle import drive_oracle_lap

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from deepracer_sim import geometry
+from deepracer_sim.tracks import geometry
 from deepracer_sim.car.parameters import CAR_WIDTH, DEFAULT_CAR, MAX_SPEED, CarParameters
 from deepracer_sim.raceline.optimise import (
     STATION_SPACING,

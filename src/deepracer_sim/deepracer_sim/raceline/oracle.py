@@ -116,7 +116,8 @@ def drive_oracle_lap(track, line: RacingLine | None = None, controller: PurePurs
     The lap starts like every episode: at rest on the centre line at `start_ndist`, one `prepare` step,
     then a command every 1/15 s until the lap completes or the car goes off the road.
     """
-    from deepracer_sim.simulation import LAP_COMPLETE, EpisodeSettings, RaceSimulation
+    from deepracer_common.race import LAP_COMPLETE
+    from deepracer_sim.race.simulation import EpisodeSettings, RaceSimulation
 
     line = line if line is not None else compute_racing_line(track)
     if line.fingerprint != _fingerprint(track):

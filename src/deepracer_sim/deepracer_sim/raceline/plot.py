@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from deepracer_control.atomic import write_with_atomic
+from deepracer_common.atomic import write_with_atomic
 from deepracer_sim.plot import plot_track
 from deepracer_sim.raceline.line import RacingLine
 

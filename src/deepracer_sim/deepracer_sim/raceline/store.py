@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from deepracer_control.atomic import write_text_atomic
+from deepracer_common.atomic import write_text_atomic
 from deepracer_sim.raceline.line import RacingLine, centre_fingerprint, compute_racing_line
 from deepracer_sim.raceline.speed import SpeedLimits
 

@@ -1,4 +1,4 @@
-"""Racing-line figures: `python -m deepracer_sim.raceline.bench [TRACK ...]`.
+"""Racing-line figures: `python -m deepracer_sim.bench.raceline [TRACK ...]`.
 
 For each track (default: every shipped track, and the AWS routes found in $DEEPRACER_SHARED_TRACKS or
 ../shared/tracks beside the repository) prints the racing line's solve time (median of several runs,
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from deepracer_sim.raceline.oracle import drive_oracle_lap
     from deepracer_sim.tracks import load_track
 
-    parser = argparse.ArgumentParser(prog="python -m deepracer_sim.raceline.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m deepracer_sim.bench.raceline", description=__doc__.split("\n\n")[0])
     parser.add_argument("tracks", nargs="*", help="track names or route files (default: shipped and AWS)")
     parser.add_argument("--runs", type=int, default=5, help="solves per track for the medians (default 5)")
     args = parser.parse_args(argv)
