@@ -6,12 +6,20 @@ SHELL := /bin/bash
 WITH_ENV := source scripts/env.sh &&
 # Long benchmarks are kept out of `make test`; `make bench` runs them.
 PYTEST_ARGS ?=
+# The tests that talk to ROS 2 (rclpy, DDS, our interface packages): what has to pass on every
+# distro we support. CI runs them a second time on the other distro's wheels (.ci/run).
+ROS_TESTS ?= tests/nodes tests/foundation/test_dds_roundtrip.py tests/foundation/test_tf2_msgs.py \
+	tests/foundation/test_setup_distros.py \
+	tests/gazebo/test_gazebo_bridge_node.py
 
-.PHONY: help setup build test demo shell bench worlds clean
+.PHONY: help setup build test test-ros demo shell bench worlds clean
 
 help:
 	@echo "make setup   create .venv, install pinned dependencies (ROS 2 wheels if no system ROS 2), build"
+	@echo "             DEEPRACER_ROS_DISTRO=jazzy|kilted picks the wheels' distro (default: jazzy)"
 	@echo "make test    the whole test suite against the built workspace"
+	@echo "make test-ros  only the tests that talk to ROS 2, e.g. on a second distro:"
+	@echo "             DEEPRACER_VENV=.venv-kilted DEEPRACER_ROS_DISTRO=kilted make test-ros"
 	@echo "make demo    train the workshop model until it completes laps, evaluate 3 laps, plot"
 	@echo "make shell   a shell with the venv, ROS 2 and the workspace sourced"
 	@echo "make bench   the speed benchmarks (simulator, policy latency, ROS loop)"
@@ -25,6 +33,9 @@ build: setup
 
 test: setup
 	@$(WITH_ENV) python -m pytest tests $(PYTEST_ARGS)
+
+test-ros: setup
+	@$(WITH_ENV) python -m pytest $(ROS_TESTS) $(PYTEST_ARGS)
 
 demo: setup
 	@$(WITH_ENV) python -m deepracer_bringup demo

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make setup: create .venv, install the pinned dependencies (and ROS 2 from PyPI wheels when the
-# machine has no system ROS 2), fix the wheels' CMake paths, and build the workspace with colcon.
+# make setup: create .venv, install the pinned dependencies (and ROS 2 Jazzy or Kilted from PyPI
+# wheels when the machine has no system ROS 2), fix the wheels' CMake paths, and build the workspace
+# with colcon.
 #
 # Safe to rerun: every step checks a stamp of its inputs and is skipped when nothing changed, so a
 # second run takes seconds and touches nothing. Every failure the user can meet (no registry, no
@@ -10,11 +11,18 @@ set -eEuo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${DEEPRACER_VENV:-$ROOT/.venv}"
+case "$VENV" in /*) ;; *) VENV="$PWD/$VENV" ;; esac
 ROS_ROOT="${DEEPRACER_ROS_ROOT:-/opt/ros}"
 ROS_MODE="${DEEPRACER_ROS:-auto}"            # auto | system | wheels
+REQUESTED_DISTRO="${DEEPRACER_ROS_DISTRO:-}" # empty: the venv's own, else a system one, else the default
 SUPPORTED_DISTROS="humble jazzy kilted"
+WHEEL_DISTROS="jazzy kilted"                 # distros whose wheels requirements/ pins
+DEFAULT_WHEEL_DISTRO="jazzy"                 # the LTS most ROS users and DeepRacer's images run
 WHEEL_PYTHONS="3.11 3.12"                    # Python versions the ROS 2 wheels are published for
-LOG_DIR="${DEEPRACER_LOG_DIR:-$ROOT/log/setup}"
+# The default venv builds into build/ and install/ beside src/; any other venv (a second distro,
+# a test's) builds inside itself, so two venvs of one checkout never share a build.
+if [ "$VENV" = "$ROOT/.venv" ]; then WORKSPACE="$ROOT"; else WORKSPACE="$VENV/workspace"; fi
+LOG_DIR="${DEEPRACER_LOG_DIR:-$WORKSPACE/log/setup}"
 STAMP_DIR="$VENV/.deepracer-stamps"
 
 die() { echo "setup: error: $*" >&2; exit 1; }
@@ -25,27 +33,83 @@ note() { echo "setup: $*"; }
 # ---------------------------------------------------------------------------------------------
 # 1. Which ROS 2: the system's (/opt/ros/<distro>) or the PyPI wheels.
 # ---------------------------------------------------------------------------------------------
+distro_title() { local d="$1"; printf '%s' "${d^}"; }
+
+# What the venv already holds, as "wheels <distro>" or "system <setup.bash>" (empty for a new venv).
+# Venvs made before the distro was recorded hold Kilted's wheels; rclpy's major version tells.
+read_venv_ros() {
+    VENV_ROS=""
+    if [ -f "$STAMP_DIR/ros" ]; then
+        VENV_ROS="$(cat "$STAMP_DIR/ros")"
+    elif [ -f "$STAMP_DIR/ros_setup" ]; then
+        VENV_ROS="system $(cat "$STAMP_DIR/ros_setup")"
+    elif [ -x "$VENV/bin/python" ]; then
+        case "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("ros-rclpy"))' 2>/dev/null)" in
+            7.*) VENV_ROS="wheels jazzy" ;;
+            9.*) VENV_ROS="wheels kilted" ;;
+        esac
+    fi
+}
+
+describe_ros() {
+    case "$1" in
+        wheels\ *) printf 'the ROS 2 %s wheels' "$(distro_title "${1#wheels }")" ;;
+        system\ *) printf 'the system ROS 2 of %s' "${1#system }" ;;
+    esac
+}
+
 choose_ros() {
     ROS_SETUP=""
     ROS_DISTRO_FOUND=""
+    WHEELS_DISTRO=""
     case "$ROS_MODE" in
-        wheels) return ;;
-        auto|system) ;;
+        auto|system|wheels) ;;
         *) die "DEEPRACER_ROS must be auto, system or wheels, not '$ROS_MODE'" ;;
     esac
-    local installed=() distro
+    if [ -n "$REQUESTED_DISTRO" ] && [[ " $SUPPORTED_DISTROS " != *" $REQUESTED_DISTRO "* ]]; then
+        die "DEEPRACER_ROS_DISTRO must be jazzy or kilted (or humble with a system ROS 2), not '$REQUESTED_DISTRO'"
+    fi
+    # With nothing asked for, a venv keeps the ROS 2 it was made with.
+    if [ "$ROS_MODE" = auto ] && [ -z "$REQUESTED_DISTRO" ] && [ -n "$VENV_ROS" ]; then
+        case "$VENV_ROS" in
+            wheels\ *) WHEELS_DISTRO="${VENV_ROS#wheels }"; return ;;
+            system\ *)
+                [ -f "${VENV_ROS#system }" ] || die "$VENV was made for the ROS 2 of ${VENV_ROS#system }, which is gone: remove the venv (rm -rf $VENV) and rerun"
+                ROS_MODE=system ;;
+        esac
+    fi
+    if [ "$ROS_MODE" != wheels ]; then
+        choose_system_ros
+        if [ -n "$ROS_SETUP" ]; then return; fi
+    fi
+    WHEELS_DISTRO="$REQUESTED_DISTRO"
+    if [ -z "$WHEELS_DISTRO" ] && [[ "$VENV_ROS" == wheels\ * ]]; then WHEELS_DISTRO="${VENV_ROS#wheels }"; fi
+    WHEELS_DISTRO="${WHEELS_DISTRO:-$DEFAULT_WHEEL_DISTRO}"
+    if [[ " $WHEEL_DISTROS " != *" $WHEELS_DISTRO "* ]]; then
+        die "PyPI has no ROS 2 $(distro_title "$WHEELS_DISTRO") wheels and no system ROS 2 $(distro_title "$WHEELS_DISTRO") is under $ROS_ROOT; use DEEPRACER_ROS_DISTRO=jazzy or kilted"
+    fi
+}
+
+choose_system_ros() {
+    local installed=() distro distro_dir
     if [ -d "$ROS_ROOT" ]; then
         for distro_dir in "$ROS_ROOT"/*/; do
             [ -f "$distro_dir/setup.bash" ] && installed+=("$(basename "$distro_dir")")
         done
     fi
-    # A ROS environment the user already sourced names the distro they want.
-    if [ -n "${ROS_DISTRO:-}" ] && [ -f "$ROS_ROOT/$ROS_DISTRO/setup.bash" ]; then
-        installed=("$ROS_DISTRO")
+    # The distro asked for, else a ROS environment the user already sourced, names the one they want.
+    local wanted="${REQUESTED_DISTRO:-${ROS_DISTRO:-}}"
+    if [[ "$VENV_ROS" == system\ * ]] && [ -z "$REQUESTED_DISTRO" ]; then
+        wanted="$(basename "$(dirname "${VENV_ROS#system }")")"
+    fi
+    if [ -n "$wanted" ] && [ -f "$ROS_ROOT/$wanted/setup.bash" ]; then
+        installed=("$wanted")
+    elif [ -n "$REQUESTED_DISTRO" ]; then
+        installed=()
     fi
     if [ ${#installed[@]} -eq 0 ]; then
         if [ "$ROS_MODE" = system ]; then
-            die "DEEPRACER_ROS=system but no ROS 2 is installed under $ROS_ROOT"
+            die "DEEPRACER_ROS=system but no ROS 2${REQUESTED_DISTRO:+ $REQUESTED_DISTRO} is installed under $ROS_ROOT"
         fi
         return
     fi
@@ -56,7 +120,21 @@ choose_ros() {
             return
         fi
     done
-    die "ROS 2 '${installed[*]}' in $ROS_ROOT is not supported (use Humble, Jazzy or Kilted); run 'DEEPRACER_ROS=wheels make setup' to use ROS 2 Kilted from PyPI instead"
+    die "ROS 2 '${installed[*]}' in $ROS_ROOT is not supported (use Humble, Jazzy or Kilted); run 'DEEPRACER_ROS=wheels make setup' to use ROS 2 $(distro_title "$DEFAULT_WHEEL_DISTRO") from PyPI instead"
+}
+
+# A venv holds one ROS 2: installing another distro's wheels over it would leave a mix of both, and
+# its build would link the old one, so refuse with what to do instead.
+check_venv_ros() {
+    CHOSEN_ROS="wheels $WHEELS_DISTRO"
+    if [ -n "$ROS_SETUP" ]; then CHOSEN_ROS="system $ROS_SETUP"; fi
+    if [ -n "$VENV_ROS" ] && [ "$VENV_ROS" != "$CHOSEN_ROS" ]; then
+        local remove="$VENV"
+        if [ "$WORKSPACE" = "$ROOT" ]; then remove="$VENV $ROOT/build $ROOT/install"; fi
+        local other=""
+        if [ -n "$WHEELS_DISTRO" ]; then other=" (e.g. DEEPRACER_VENV=.venv-$WHEELS_DISTRO DEEPRACER_ROS_DISTRO=$WHEELS_DISTRO make setup)"; fi
+        die "$VENV holds $(describe_ros "$VENV_ROS"), not $(describe_ros "$CHOSEN_ROS"): remove it first (rm -rf $remove) or give the other one a venv of its own$other"
+    fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -134,9 +212,13 @@ EOF
 
 install_packages() {
     local files=("$ROOT/requirements/python.txt" "$ROOT/requirements/build.txt")
-    if [ -z "$ROS_SETUP" ]; then files+=("$ROOT/requirements/ros-wheels.txt"); fi
+    local constraints=("$ROOT/requirements/constraints.txt")
+    if [ -z "$ROS_SETUP" ]; then
+        files+=("$ROOT/requirements/ros-$WHEELS_DISTRO.txt")
+        constraints+=("$ROOT/requirements/constraints-ros-$WHEELS_DISTRO.txt")
+    fi
     local inputs
-    inputs="$(cat "${files[@]}" "$ROOT/requirements/torch.txt" "$ROOT/requirements/constraints.txt" | sha256sum | cut -c1-16)-${ROS_SETUP:-wheels}"
+    inputs="$(cat "${files[@]}" "$ROOT/requirements/torch.txt" "${constraints[@]}" | sha256sum | cut -c1-16)-$CHOSEN_ROS"
     if stamp_matches packages "$inputs"; then
         return
     fi
@@ -153,7 +235,7 @@ install_packages() {
         grep -v '^numpy==' "$ROOT/requirements/python.txt" > "$STAMP_DIR/python-system-ros.txt"
         requirement_args=(-r "$STAMP_DIR/python-system-ros.txt" -r "$ROOT/requirements/build.txt" -r "$ROOT/requirements/torch.txt" -c "$STAMP_DIR/system-numpy.txt")
     else
-        requirement_args+=(-c "$ROOT/requirements/constraints.txt")
+        for file in "${constraints[@]}"; do requirement_args+=(-c "$file"); done
     fi
     if [ -n "${DEEPRACER_TORCH_INDEX_URL:-}" ]; then
         requirement_args+=(--extra-index-url "$DEEPRACER_TORCH_INDEX_URL")
@@ -216,32 +298,43 @@ source_tree_stamp() {
 
 build_workspace() {
     local stamp
-    stamp="$(source_tree_stamp)-${ROS_SETUP:-wheels}"
-    if stamp_matches build "$stamp" && [ -f "$ROOT/install/setup.bash" ]; then
+    stamp="$(source_tree_stamp)-$CHOSEN_ROS"
+    if stamp_matches build "$stamp" && [ -f "$WORKSPACE/install/setup.bash" ]; then
         return
     fi
+    local skip=()
+    # Our tf2_msgs only fills the wheels' gap: a system ROS 2 has its own, which must win.
+    if [ -n "$ROS_SETUP" ]; then skip=(--packages-skip tf2_msgs); fi
     note "building the workspace with colcon"
     if ! (
         set +u
         # shellcheck disable=SC1090
+        export DEEPRACER_VENV="$VENV"
         source "$ROOT/scripts/env.sh" --no-workspace
         cd "$ROOT"
-        colcon build --symlink-install --event-handlers console_direct- >"$LOG_DIR/colcon.log" 2>&1
+        colcon --log-base "$WORKSPACE/log" build --build-base "$WORKSPACE/build" --install-base "$WORKSPACE/install" \
+            --symlink-install "${skip[@]}" --event-handlers console_direct- >"$LOG_DIR/colcon.log" 2>&1
     ); then
         local reason
         reason="$(grep -m1 -E "CMake Error|error:|Error" "$LOG_DIR/colcon.log" || true)"
         die "colcon build failed${reason:+: ${reason}} (see $LOG_DIR/colcon.log)"
     fi
-    write_stamp build "$(source_tree_stamp)-${ROS_SETUP:-wheels}"
+    write_stamp build "$(source_tree_stamp)-$CHOSEN_ROS"
 }
 
 main() {
-    mkdir -p "$LOG_DIR" 2>/dev/null || die "cannot write $LOG_DIR (permission denied?)"
+    read_venv_ros
     choose_ros
+    check_venv_ros
     choose_python
     check_build_tools
+    mkdir -p "$LOG_DIR" 2>/dev/null || die "cannot write $LOG_DIR (permission denied?)"
     create_venv
     mkdir -p "$STAMP_DIR" 2>/dev/null || die "cannot write to $VENV (permission denied?)"
+    # Recorded before anything is installed, so a half-finished install still says what it holds;
+    # env.sh reads these to source the same ROS 2 and workspace.
+    write_stamp ros "$CHOSEN_ROS"
+    write_stamp workspace "$WORKSPACE"
     if [ -n "$ROS_SETUP" ]; then
         printf '%s\n' "$ROS_SETUP" > "$STAMP_DIR/ros_setup"
     else
@@ -251,7 +344,7 @@ main() {
     fix_wheel_paths
     if [ "${DEEPRACER_SKIP_APT:-0}" != 1 ]; then install_sdformat; fi
     build_workspace
-    note "ready (${ROS_DISTRO_FOUND:-ROS 2 Kilted wheels}); 'make shell' opens a shell with the workspace sourced"
+    note "ready ($(describe_ros "$CHOSEN_ROS") in $VENV); 'make shell' opens a shell with the workspace sourced"
 }
 
 main "$@"
