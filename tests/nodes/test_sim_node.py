@@ -328,9 +328,13 @@ def test_tf_tree_follows_rep_103_and_105(probe, start_node, standin_env):
     laser = tf[("base_link", "laser")]
     assert rotate(laser["xyzw"], [1, 0, 0]) == pytest.approx([-1, 0, 0], abs=1e-6)
     # odom -> base_link is the pose on /odom.
-    moving = [t for t in transforms() if t["child"] == "base_link"]
-    stamps = {round(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9, 6): m for m in odoms}
-    matched = [(t, stamps[round(t["stamp"], 6)]) for t in moving if round(t["stamp"], 6) in stamps]
+    def same_steps():
+        moving = [t for t in transforms() if t["child"] == "base_link"]
+        stamps = {round(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9, 6): m for m in odoms}
+        return [(t, stamps[round(t["stamp"], 6)]) for t in moving if round(t["stamp"], 6) in stamps]
+
+    # The listener prints from its own process and may not have printed the step the probe just received.
+    matched = probe.spin_until(same_steps, 10, "a /tf transform of a step seen on /odom", (sim, listener))
     assert matched, "TF and odometry come from the same steps"
     t, odom = matched[-1]
     assert t["xyz"][:2] == pytest.approx([odom.pose.pose.position.x, odom.pose.pose.position.y])
