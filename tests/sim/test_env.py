@@ -306,7 +306,7 @@ def test_lidar_ranges_are_the_raw_scan_behind_the_observation(sensor, monkeypatc
         np.testing.assert_array_equal(obs[sensor], lidar_observation(env.lidar_ranges, sensor))
         period = lidar_period(env.sim.sim_time)
         # 10 Hz scans, 15 Hz steps: a new scan only when the LIDAR period rolls over.
-        assert (env.lidar_ranges is previous) == (period in periods)
+        assert np.shares_memory(env.lidar_ranges, previous) == (period in periods)
         periods.add(period)
         previous = env.lidar_ranges
     assert len(scans) == len(periods), "one scan per LIDAR period"

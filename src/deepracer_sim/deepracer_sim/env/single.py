@@ -108,7 +108,12 @@ class DeepRacerEnv(gym.Env):
     def lidar_ranges(self) -> np.ndarray | None:
         """Raw ranges (64,) float32, metres, inf = no hit, of the latest LIDAR observation (the scan of the
         current 10 Hz LIDAR period), read-only; None without a LIDAR or before the first reset."""
-        return self._lidar_ranges
+        if self._lidar_ranges is None:
+            return None
+        # A read-only view made here, not on every scan: the training loop never asks for it.
+        view = self._lidar_ranges.view()
+        view.flags.writeable = False
+        return view
 
     # ------------------------------------------------------------------ helpers
     def _observe(self) -> dict:
@@ -122,7 +127,6 @@ class DeepRacerEnv(gym.Env):
             period = lidar_period(sim.sim_time)
             if period != self._lidar_period or self._lidar_obs is None:
                 self._lidar_ranges = self._suite.scan_ranges([sim.track], pose, objects)[0]
-                self._lidar_ranges.flags.writeable = False  # handed out by lidar_ranges without a copy
                 self._lidar_obs = self._suite.observation(self._lidar_ranges)
                 self._lidar_period = period
             obs[self.config.lidar] = self._lidar_obs.copy()  # the caller keeps it; the cache must stay ours
