@@ -9,17 +9,16 @@ import pytest
 from deepracer_sim.car import parameters as car
 from deepracer_sim.gazebo.bridge_core import (
     ActuatorCommand,
-    CommandSource,
     GazeboEpisode,
     actuator_command,
     observation_frame,
     quaternion_from_yaw,
     rgb_frame_from_buffer,
-    status_fields,
     yaw_from_quaternion,
 )
 from deepracer_sim.race.params import reward_params
 from deepracer_sim.race.simulation import EpisodeSettings, RaceSimulation
+from deepracer_sim.stepping.report import status_fields
 from deepracer_sim.tracks import list_tracks, load_track
 
 DT = 1.0 / 15.0
@@ -84,7 +83,8 @@ def test_same_poses_give_identical_params_and_statuses(track_name):
         assert mine.params == theirs.params, f"params differ at step {k}"
         assert mine.status == theirs.status
         assert (mine.terminated, mine.truncated) == (theirs.terminated, theirs.truncated)
-        assert status_fields(mine) == status_fields(theirs)
+        assert status_fields(mine.info, mine.terminated or mine.truncated) == \
+            status_fields(theirs.info, theirs.terminated or theirs.truncated)
     assert outcomes[0].status == "prepare"
     assert {o.status for o in outcomes[1:-1]} == {"in_progress"}
 
@@ -249,32 +249,19 @@ def test_rgb_buffer_decoding_and_errors():
         rgb_frame_from_buffer(padded[:-5], 6, 4, 20, "rgb8")
 
 
-def test_command_source_reports_the_action_and_drives_with_the_servo():
-    """sim_node's rule: params carry the action's exact command, the wheels the servo's."""
-    from deepracer_common.action_space import ActionSpaceError
-    from deepracer_common.race import workshop_action_space
-    from deepracer_control.navigation import NavigationMapper
-
-    actions = workshop_action_space()
-    source = CommandSource(actions)
-    # No servo yet: the car is at rest and reports a zero command.
-    assert source.step_command() == (0.0, 0.0, -1)
-    # An action on the speed curve's unambiguous part (below ~0.83 of the top speed the servo
-    # mapping inverts exactly).
-    index = next(i for i in range(actions.n) if 0 < actions.command(i)[1] <= 0.8 * actions.max_speed
-                 and actions.command(i)[0] != 0)
-    steering, speed = actions.command(index)
-    servo = NavigationMapper(actions).servo_for(steering, speed, throttle_scale=1.0)
-    assert source.set_servo(servo.angle, servo.throttle) == []
-    source.set_action(index, [])
-    assert source.step_command() == (steering, speed, index)
-    # The action is consumed; the next step without one reports what the servo asks for.
-    servo_steering, servo_speed, _ = source.step_command()
-    assert servo_steering == pytest.approx(steering, abs=1e-5) and servo_speed == pytest.approx(speed, abs=1e-4)
-    # A bad channel is ignored (and named); the other one still counts.
-    assert source.set_servo(float("nan"), 0.0) == ["angle nan"]
-    assert source.servo == (pytest.approx(servo.angle), 0.0)
-    assert source.servo_command()[1] == 0.0
-    source.set_action(actions.n + 5, [])
-    with pytest.raises(ActionSpaceError):
-        source.step_command()
+def test_a_car_held_by_a_stop_servo_is_not_immobilized_but_a_stuck_one_is():
+    """The embedded simulator's rule on Gazebo poses: the wheels follow the servo, and a car standing still
+    because the servo says stop is not immobilized (docs/deepracer-semantics.md#termination-rules)."""
+    track = load_track(list_tracks()[0])
+    gazebo = GazeboEpisode(track)
+    start = gazebo.reset(0.0)
+    gazebo.on_frame(start, 0.0)
+    # Nobody drives (the servo starts at rest): Gazebo shows the car where it stands, frame after frame.
+    frames = [gazebo.on_frame(start, k * DT, (0.0, 1.0, 7)) for k in range(1, 41)]
+    assert [f.outcome.status for f in frames] == ["prepare"] + ["in_progress"] * 39
+    assert all(f.command == ActuatorCommand.stop() for f in frames)
+    # The servo asks to move, but Gazebo keeps showing the car in place (stuck): immobilized 15 steps later.
+    assert gazebo.on_servo(0.0, 1.0) == actuator_command(0.0, 1.0)
+    stuck = [gazebo.on_frame(start, k * DT, (0.0, 1.0, 7)).outcome for k in range(41, 57)]
+    assert [o.status for o in stuck] == ["in_progress"] * 15 + ["immobilized"]
+    assert stuck[-1].terminated

@@ -123,6 +123,45 @@ def test_positive_servo_angle_turns_left(probe, start_node):
     assert sim.alive()
 
 
+def test_a_car_nobody_drives_is_neither_immobilized_nor_reset(probe, start_node):
+    """The simulation scenario (config/simulation.yaml: realtime, demo rules with resets) before agent_node starts,
+    and after someone drove the car by hand over the servo topic and stopped: the car stands where it is."""
+    from pathlib import Path
+
+    sim = start_node(SIM, params_files=[Path(__file__).resolve().parents[2] / "config" / "simulation.yaml"])
+    statuses = probe.subscribe(EpisodeStatus, names.EPISODE_STATUS_TOPIC, 100)
+    odoms = probe.subscribe(Odometry, names.ODOM_TOPIC, 100)
+    # 45 steps, 3 s at 15 Hz: 15 steps standing still would have made an "immobilized" and a reset.
+    probe.spin_until(lambda: len(statuses) >= 45, 60, "45 steps", (sim,))
+    assert {m.status for m in statuses} <= {"prepare", "in_progress"}
+    assert {(m.episode, m.reset_count) for m in statuses} == {(0, 0)}
+    assert len({(m.pose.pose.position.x, m.pose.pose.position.y) for m in odoms}) == 1, "it stands at its start"
+
+    servo = probe.publisher(ServoCtrlMsg, names.SERVO_TOPIC, ros.SERVO_QOS)
+    probe.wait_for_subscribers(servo, processes=(sim,), timeout=60)
+    start = odoms[-1].pose.pose.position
+
+    def moved() -> bool:
+        servo.publish(ServoCtrlMsg(angle=0.0, throttle=0.5))
+        here = odoms[-1].pose.pose.position
+        return math.hypot(here.x - start.x, here.y - start.y) > 0.2
+
+    probe.spin_until(moved, 30, "the car driven by hand", (sim,))
+    for _ in range(5):
+        servo.publish(ServoCtrlMsg(angle=0.0, throttle=0.0))
+        probe.spin_for(0.05)
+    stopped_at = len(statuses)
+    probe.spin_until(lambda: len(statuses) >= stopped_at + 45, 60, "45 steps after stopping", (sim,))
+    assert {m.status for m in statuses} <= {"prepare", "in_progress"}
+    assert {(m.episode, m.reset_count) for m in statuses} == {(0, 0)}
+    # Braked to rest (the speed controller's exponential approach leaves nanometres per step).
+    last = odoms[-1].pose.pose.position
+    for m in odoms[-20:]:
+        assert math.hypot(m.pose.pose.position.x - last.x, m.pose.pose.position.y - last.y) < 1e-6
+        assert abs(m.twist.twist.linear.x) < 1e-6
+    assert sim.alive()
+
+
 class LockstepRig:
     """sim_node in lock-step with control_node on sim time; the test plays agent_node."""
 
@@ -289,9 +328,13 @@ def test_tf_tree_follows_rep_103_and_105(probe, start_node, standin_env):
     laser = tf[("base_link", "laser")]
     assert rotate(laser["xyzw"], [1, 0, 0]) == pytest.approx([-1, 0, 0], abs=1e-6)
     # odom -> base_link is the pose on /odom.
-    moving = [t for t in transforms() if t["child"] == "base_link"]
-    stamps = {round(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9, 6): m for m in odoms}
-    matched = [(t, stamps[round(t["stamp"], 6)]) for t in moving if round(t["stamp"], 6) in stamps]
+    def same_steps():
+        moving = [t for t in transforms() if t["child"] == "base_link"]
+        stamps = {round(m.header.stamp.sec + m.header.stamp.nanosec * 1e-9, 6): m for m in odoms}
+        return [(t, stamps[round(t["stamp"], 6)]) for t in moving if round(t["stamp"], 6) in stamps]
+
+    # The listener prints from its own process and may not have printed the step the probe just received.
+    matched = probe.spin_until(same_steps, 10, "a /tf transform of a step seen on /odom", (sim, listener))
     assert matched, "TF and odometry come from the same steps"
     t, odom = matched[-1]
     assert t["xyz"][:2] == pytest.approx([odom.pose.pose.position.x, odom.pose.pose.position.y])

@@ -250,6 +250,68 @@ def test_seeded_reset_repeats_the_run():
         np.testing.assert_array_equal(x, y)
 
 
+def test_step_commanded_with_the_actions_command_is_step():
+    kwargs = dict(sensors=["FRONT_FACING_CAMERA", "LIDAR"], race_type="OBJECT_AVOIDANCE", seed=4)
+    by_action, by_command = DeepRacerEnv(**kwargs), DeepRacerEnv(**kwargs)
+    by_action.reset(seed=4)
+    by_command.reset(seed=4)
+    for action in (7, 7, 2, 12, 12, 4):
+        expected = by_action.step(action)
+        got = by_command.step_commanded(*by_command.actions.command(action), action)
+        for name in ("FRONT_FACING_CAMERA", "LIDAR"):
+            np.testing.assert_array_equal(got[0][name], expected[0][name])
+        assert got[1:4] == expected[1:4] and got[4]["params"] == expected[4]["params"]
+        assert got[4]["action_index"] == action
+
+
+def test_step_commanded_reports_the_command_while_the_wheels_obey_the_drive():
+    # The simulation scenario's rules (config/simulation.yaml): evaluation with resets after failures.
+    env = DeepRacerEnv(evaluation=True, number_of_resets=10_000, off_track_penalty=1.0, collision_penalty=1.0,
+                       seed=0)
+    env.reset()
+    start = env.sim.car.pose
+    for _ in range(60):  # 4 s with the servo at zero throttle: the car stands, steered, and is never reset
+        obs, reward, terminated, truncated, info = env.step_commanded(12.5, 0.8, 3, drive=(12.5, 0.0))
+        assert info["episode_status"] in ("prepare", "in_progress") and not (terminated or truncated)
+    assert info["params"]["steering_angle"] == 12.5 and info["params"]["speed"] == 0.8
+    assert info["action_index"] == 3 and info["reset_count"] == 0
+    assert env.sim.car.pose[:2] == pytest.approx(start[:2], abs=1e-9)
+    assert np.degrees(env.sim.car.state[6]) == pytest.approx(12.5)
+    for _ in range(15):
+        env.step_commanded(0.0, 0.8, drive=(0.0, 0.8))
+    assert np.hypot(env.sim.car.pose[0] - start[0], env.sim.car.pose[1] - start[1]) > 0.5
+
+
+@pytest.mark.parametrize("sensor", ["LIDAR", "SECTOR_LIDAR", "DISCRETIZED_SECTOR_LIDAR"])
+def test_lidar_ranges_are_the_raw_scan_behind_the_observation(sensor, monkeypatch):
+    from deepracer_common.observations import lidar_observation
+    from deepracer_sim.sensors.lidar import Lidar
+    from deepracer_sim.sensors.suite import lidar_period
+
+    env = DeepRacerEnv(sensors=["FRONT_FACING_CAMERA", sensor], race_type="OBJECT_AVOIDANCE", seed=2)
+    assert env.lidar_ranges is None
+    scans = []
+    scan_ranges = env._suite.scan_ranges
+    monkeypatch.setattr(env._suite, "scan_ranges", lambda *args: scans.append(1) or scan_ranges(*args))
+    obs, _ = env.reset(seed=2)
+    # The ranges are the scan of the pose the observation was made at, with the objects in it.
+    expected = Lidar(env.sim.track).scan(np.array([env.sim.car.pose]), env.sim.objects.array)[0]
+    np.testing.assert_array_equal(env.lidar_ranges, expected)
+    assert env.lidar_ranges.shape == (64,) and env.lidar_ranges.dtype == np.float32
+    assert not env.lidar_ranges.flags.writeable
+    periods = {lidar_period(env.sim.sim_time)}
+    previous = env.lidar_ranges
+    for action in (7, 7, 8, 8, 6, 7, 7, 7, 9, 7):
+        obs, *_ = env.step(action)
+        np.testing.assert_array_equal(obs[sensor], lidar_observation(env.lidar_ranges, sensor))
+        period = lidar_period(env.sim.sim_time)
+        # 10 Hz scans, 15 Hz steps: a new scan only when the LIDAR period rolls over.
+        assert np.shares_memory(env.lidar_ranges, previous) == (period in periods)
+        periods.add(period)
+        previous = env.lidar_ranges
+    assert len(scans) == len(periods), "one scan per LIDAR period"
+
+
 def test_vector_env_matches_single_envs_and_autoresets_in_the_same_step():
     kwargs = dict(track="crescent_loop", sensors=["FRONT_FACING_CAMERA", "LIDAR"], max_steps=6)
     vector = make_vector_env(3, **kwargs)

@@ -111,6 +111,57 @@ def test_immobilized_after_fifteen_still_steps():
     assert statuses[15] == "immobilized" and outcomes[15].terminated
 
 
+def test_a_car_told_to_stop_is_not_immobilized():
+    """Our rule (docs/deepracer-semantics.md#termination-rules): standing still because the drive command says
+    stop (a servo's zero throttle) is not being stuck. With the simulation scenario's rules (evaluation with
+    resets) the car would otherwise be reset again and again, hopping along the track."""
+    sim = make(evaluation=True, number_of_resets=10_000, off_track_penalty=1.0, collision_penalty=1.0)
+    start = sim.car.pose
+    # Nobody drives: 4 s of zero throttle, while the params report the action's command.
+    outcomes = [sim.step(5.0, 1.0, action_index=8, drive=(0.0, 0.0)) for _ in range(60)]
+    assert [o.status for o in outcomes] == ["prepare"] + ["in_progress"] * 59
+    assert outcomes[-1].info["reset_count"] == 0 and sim.car.pose == pytest.approx(start)
+    assert outcomes[-1].params["speed"] == 1.0 and outcomes[-1].params["steering_angle"] == 5.0
+    assert outcomes[-1].info["action_index"] == 8
+    # Driving by hand, then stopping: the car brakes to rest and stands there, still not immobilized.
+    for _ in range(20):
+        sim.step(0.0, 1.0, drive=(follow_centre(sim.track, sim.car.pose), 0.8))
+    moved_to = sim.car.pose
+    assert math.dist(moved_to[:2], start[:2]) > 0.5
+    stopping = [sim.step(0.0, 1.0, drive=(0.0, 0.0)) for _ in range(60)]
+    assert {o.status for o in stopping} == {"in_progress"} and stopping[-1].info["reset_count"] == 0
+    assert sim.car.speed == pytest.approx(0.0, abs=1e-9)
+    assert math.dist(sim.car.pose[:2], moved_to[:2]) < 0.3  # braked to rest within a short distance
+
+
+def test_a_stop_command_steers_while_the_car_stands():
+    sim = make()
+    sim.step(0.0, 1.0)  # prepare
+    for _ in range(10):
+        sim.step(0.0, 1.0, drive=(20.0, 0.0))
+    assert math.degrees(sim.car.state[6]) == pytest.approx(20.0)
+    assert sim.car.speed == 0.0
+
+
+def test_a_stuck_car_whose_drive_command_asks_to_move_is_immobilized():
+    sim = make()
+    sim.car.drive = lambda *args: None  # wheels spin, the car does not move (stuck)
+    outcomes = [sim.step(0.0, 1.0, drive=(0.0, 0.5)) for _ in range(16)]
+    assert [o.status for o in outcomes] == ["prepare"] + ["in_progress"] * 14 + ["immobilized"]
+    assert outcomes[15].terminated
+
+
+def test_a_stop_command_restarts_the_immobilized_count():
+    sim = make()
+    sim.car.drive = lambda *args: None  # stuck whenever it is asked to move
+    drives = [(0.0, 0.5)] * 10 + [(0.0, 0.0)] + [(0.0, 0.5)] * 16
+    statuses = [sim.step(0.0, 1.0, drive=drive).status for drive in drives]
+    # Steps 1-10 count 1..10; the stop's step is judged on the step after it, which starts over at 0;
+    # then 15 more stuck steps are needed.
+    assert statuses[:26] == ["prepare"] + ["in_progress"] * 25
+    assert statuses[26] == "immobilized"
+
+
 def test_reversed_after_fifteen_steps_of_falling_progress():
     sim = make(start_ndist=0.1)
     x, y, yaw = sim.car.pose

@@ -179,6 +179,13 @@ class Car:
         speed = MAX_SPEED if speed > MAX_SPEED else MIN_SPEED if speed < MIN_SPEED else speed
         advance(self.state, math.radians(steering_deg), float(speed), float(duration), self._p)
 
+    def brake(self, steering_deg: float, duration: float) -> None:
+        """No drive for `duration` s (a servo's zero throttle): the wheels are told to stop, so the car brakes
+        to rest, while the steering still follows its command. An action never does this: its speed is
+        clipped up to 0.1 m/s (docs/deepracer-semantics.md#actions-to-actuators)."""
+        steer, _ = clip_command(steering_deg, 0.0)
+        advance(self.state, steer, 0.0, float(duration), self._p)
+
     def coast_to_stop(self, duration: float) -> None:
         """Zero command (the prepare step): steering centred, wheels told to stop."""
         advance(self.state, 0.0, 0.0, float(duration), self._p)

@@ -10,6 +10,11 @@ The loop (docs/deepracer-semantics.md) runs around our car model and headless se
 
 A seeded reset (`reset(seed=...)`) also rewinds the round-robin start point and
 the driving direction, so a seeded run repeats exactly.
+
+Front ends that drive the car as the real car's servo does (sim_node) step with
+`step_commanded(steering, speed, action_index, drive=...)`: the params report the action's command
+while the wheels obey `drive`, where speed 0 brakes to rest. `lidar_ranges` holds the raw ranges the
+latest LIDAR observation was made from (what /scan publishes).
 """
 from __future__ import annotations
 
@@ -56,6 +61,7 @@ class DeepRacerEnv(gym.Env):
         self._suite = _suite if _suite is not None else config.make_suite()
         self.sim = config.make_simulation(config.seed)
         self._lidar_obs: np.ndarray | None = None
+        self._lidar_ranges: np.ndarray | None = None
         self._lidar_period = -1
         self._obs: dict | None = None
         if config.seed is not None:
@@ -81,8 +87,14 @@ class DeepRacerEnv(gym.Env):
 
     def step(self, action):
         steering, speed = self.actions.command(action)
-        index = int(action) if self._discrete else -1
-        self.sim.begin_step(steering, speed, index)
+        return self.step_commanded(steering, speed, int(action) if self._discrete else -1)
+
+    def step_commanded(self, steering_deg: float, speed: float, action_index: int = -1,
+                       drive: tuple[float, float] | None = None):
+        """step() with the command given directly: (steering deg, speed m/s, action index or -1) is what the
+        params and the sim-trace report; `drive` = (steering deg, speed m/s) is what the wheels obey when
+        it differs (a servo message; speed 0 brakes to rest and is not immobilized), None = the command."""
+        self.sim.begin_step(steering_deg, speed, action_index, drive)
         self._obs = self._observe()
         outcome = self.sim.finish_step()
         return self._obs, outcome.reward, outcome.terminated, outcome.truncated, outcome.info
@@ -91,6 +103,17 @@ class DeepRacerEnv(gym.Env):
         if self.render_mode != "rgb_array":
             return None
         return self._suite.rgb_frame(self.sim.track, self.sim.car.pose, self.sim.objects.array)
+
+    @property
+    def lidar_ranges(self) -> np.ndarray | None:
+        """Raw ranges (64,) float32, metres, inf = no hit, of the latest LIDAR observation (the scan of the
+        current 10 Hz LIDAR period), read-only; None without a LIDAR or before the first reset."""
+        if self._lidar_ranges is None:
+            return None
+        # A read-only view made here, not on every scan: the training loop never asks for it.
+        view = self._lidar_ranges.view()
+        view.flags.writeable = False
+        return view
 
     # ------------------------------------------------------------------ helpers
     def _observe(self) -> dict:
@@ -103,7 +126,8 @@ class DeepRacerEnv(gym.Env):
         if self.config.lidar is not None:
             period = lidar_period(sim.sim_time)
             if period != self._lidar_period or self._lidar_obs is None:
-                self._lidar_obs = self._suite.scan([sim.track], pose, objects)[0]
+                self._lidar_ranges = self._suite.scan_ranges([sim.track], pose, objects)[0]
+                self._lidar_obs = self._suite.observation(self._lidar_ranges)
                 self._lidar_period = period
             obs[self.config.lidar] = self._lidar_obs.copy()  # the caller keeps it; the cache must stay ours
         return obs

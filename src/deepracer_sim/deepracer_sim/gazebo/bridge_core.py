@@ -2,15 +2,15 @@
 simulator's reward params and episode rules out, servo commands in, joint commands out.
 
 The episode logic is not re-implemented: `GazeboEpisode` runs deepracer_sim's own
-`RaceSimulation` with its car swapped for `GazeboCar`, a stand-in whose pose is whatever
-Gazebo last reported and whose `place()` / `drive()` record a teleport and an actuator
-command for the node to send. Params, progress, round robin, the prepare step, off-track,
+`RaceSimulation` on `GazeboCar`, a stand-in car whose pose is whatever Gazebo last reported and
+whose `place()` records a teleport for the node to send. Params, progress, round robin, the prepare step, off-track,
 immobilized, reversed, lap completion and evaluation resets therefore behave exactly as in
 the embedded simulator, step for step, given the same poses.
 
 Timing follows the simapp (docs/deepracer-semantics.md#step-timing): a step ends when a new camera frame arrives; its
 params describe the pose at the previous frame together with the command the agent sent
-after seeing that frame.
+after seeing that frame. Which command a step reports and which one drives the car is decided
+as in sim_node, by deepracer_sim.stepping.commands.
 """
 from __future__ import annotations
 
@@ -22,16 +22,9 @@ import numpy as np
 from PIL import Image
 
 from deepracer_common import sensor_geometry as sensor
-from deepracer_common.servo import servo_to_command
 from deepracer_sim.car import parameters as car
 from deepracer_sim.car.dynamics import clip_command
-from deepracer_sim.race.simulation import (
-    PHASE_RUN,
-    PREPARE,
-    EpisodeSettings,
-    RaceSimulation,
-    StepOutcome,
-)
+from deepracer_sim.race.simulation import PHASE_RUN, EpisodeSettings, RaceSimulation, StepOutcome
 from deepracer_sim.tracks import Track
 
 # A teleport counts as done once Gazebo reports the car this close to where it was sent.
@@ -62,67 +55,13 @@ def actuator_command(steering_deg: float, speed: float) -> ActuatorCommand:
 
 
 def servo_actuator_command(steering_deg: float, speed: float) -> ActuatorCommand:
-    """What the wheels and hinges get from a servo message already turned into (steering °, m/s):
-    like sim_node's servo-driven car, a throttle of 0 or less (speed 0) stops the wheels while
-    the steering still follows; otherwise the simapp mapping applies."""
+    """What the wheels and hinges get from a drive command (steering °, m/s; a servo message): as in the
+    embedded simulator (Car.brake), a speed of 0 or less stops the wheels while the steering still
+    follows; otherwise the simapp mapping applies."""
     if speed <= 0.0:
         steering_rad, _ = clip_command(float(steering_deg), 0.0)
         return ActuatorCommand(steering_rad, 0.0)
     return actuator_command(steering_deg, speed)
-
-
-class CommandSource:
-    """Which command a step reports and which one drives the car, exactly as sim_node decides.
-
-    The car is driven by the servo topic, turned back into (steering °, speed) with the car's
-    navigation mapping inverted. The reward params report the *action's* exact command when an
-    AgentAction arrived since the last step (so the servo's float32 round trip never reaches a
-    reward), else the servo's.
-    """
-
-    def __init__(self, action_space, servo_max_steering_angle: float = 0.0, servo_max_speed: float = 0.0):
-        self.actions = action_space
-        self.max_steer = float(servo_max_steering_angle) or float(action_space.max_steering_angle)
-        self.max_speed = float(servo_max_speed) or float(action_space.max_speed)
-        self.servo = (0.0, 0.0)  # the car starts at rest
-        self._action: tuple[int, list[float]] | None = None
-
-    def set_servo(self, angle: float, throttle: float) -> list[str]:
-        """Take a servo message; a channel outside [-1, 1] (or not finite) is ignored and named."""
-        current_angle, current_throttle = self.servo
-        bad = []
-        if math.isfinite(angle) and -1.0 <= angle <= 1.0:
-            current_angle = float(angle)
-        else:
-            bad.append(f"angle {angle}")
-        if math.isfinite(throttle) and -1.0 <= throttle <= 1.0:
-            current_throttle = float(throttle)
-        else:
-            bad.append(f"throttle {throttle}")
-        self.servo = (current_angle, current_throttle)
-        return bad
-
-    def servo_command(self) -> tuple[float, float]:
-        return servo_to_command(self.servo[0], self.servo[1], self.max_steer, self.max_speed)
-
-    def set_action(self, action_index: int, probabilities) -> None:
-        self._action = (int(action_index), [float(v) for v in probabilities])
-
-    def step_command(self) -> tuple[float, float, int]:
-        """(steering °, speed m/s, action index) the next step reports; consumes the pending action.
-
-        Raises ActionSpaceError (a ValueError) when the action does not fit the action space; the
-        servo's command is then the fallback the caller should use."""
-        action, self._action = self._action, None
-        if action is not None:
-            index, values = action
-            if self.actions.type == "discrete":
-                steering, speed = self.actions.command(index)
-                return steering, speed, index
-            steering, speed = self.actions.command(values)
-            return steering, speed, -1
-        steering, speed = self.servo_command()
-        return steering, speed, -1
 
 
 def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
@@ -160,6 +99,18 @@ def observation_frame(rgb: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(grey + 0.5), 0, 255).astype(np.uint8)
 
 
+def scan_ranges(ranges) -> np.ndarray:
+    """Gazebo's LIDAR ranges as the embedded LIDAR reports them: (64,) float64 metres, inf = no hit; ValueError
+    when the scan does not have the car's rays."""
+    ranges = np.array(ranges, dtype=np.float64)
+    if ranges.size != sensor.LIDAR_NUM_RAYS:
+        raise ValueError(f"Gazebo scan has {ranges.size} rays, the car's LIDAR has {sensor.LIDAR_NUM_RAYS}; "
+                         "is the world's car model current?")
+    # Gazebo reports misses beyond range_max as +inf already; anything else out of range is no hit too.
+    ranges[~np.isfinite(ranges) | (ranges > sensor.LIDAR_RANGE_MAX)] = np.inf
+    return ranges
+
+
 # --------------------------------------------------------------------- the car stand-in
 class GazeboCar:
     """Takes the place of deepracer_sim's `Car` inside RaceSimulation.
@@ -188,6 +139,9 @@ class GazeboCar:
     def drive(self, steering_deg: float, speed: float, duration: float) -> None:
         """Nothing to integrate: Gazebo moves the car, its joints following the servo (see
         GazeboEpisode.on_servo) as sim_node's car does; the action only goes into the params."""
+
+    def brake(self, steering_deg: float, duration: float) -> None:
+        """Nothing to integrate either: GazeboEpisode has already stopped the wheels."""
 
     def coast_to_stop(self, duration: float) -> None:
         """The prepare step's zero command: GazeboEpisode holds the car outside the RUN phase."""
@@ -220,9 +174,9 @@ class GazeboEpisode:
     ) -> None:
         # The node publishes params, not rewards (the agent computes its own), so the
         # simulation's reward call only needs to be cheap and harmless.
-        self.sim = RaceSimulation(track, settings, reward_function=reward_function or (lambda params: 0.0))
         self.car = GazeboCar()
-        self.sim.car = self.car
+        self.sim = RaceSimulation(track, settings, reward_function=reward_function or (lambda params: 0.0),
+                                  car=self.car)
         self.servo_deg_mps: tuple[float, float] = (0.0, 0.0)
         self._frame_pose: tuple[float, float, float] | None = None
         self._frame_time = 0.0
@@ -272,9 +226,10 @@ class GazeboEpisode:
 
         Returns the outcome of the step this frame completes, computed with the pose of the
         previous frame and `command` (steering °, speed m/s, action index: what the agent sent
-        after that frame, see CommandSource), docs/deepracer-semantics.md#step-timing; plus the command to hold now. A
-        callable
-        `command` is only called when the frame completes a step (it may consume a pending action).
+        after that frame, see deepracer_sim.stepping.commands), docs/deepracer-semantics.md#step-timing; plus the
+        command to hold now. A callable `command` is only called when the frame completes a step (it may consume a
+        pending action). The wheels followed the servo (on_servo) meanwhile, which the episode rules are told:
+        a car standing still because the servo says stop is not immobilized.
         """
         if not all(math.isfinite(v) for v in pose):
             raise ValueError(f"pose must be finite, got {pose!r}")
@@ -300,7 +255,7 @@ class GazeboEpisode:
         self.sim.sim_time = self._frame_time
         steering_deg, speed, index = command() if callable(command) else command
         self.car.teleport = None
-        self.sim.begin_step(float(steering_deg), float(speed), int(index))
+        self.sim.begin_step(float(steering_deg), float(speed), int(index), drive=self.servo_deg_mps)
         result.outcome = self.sim.finish_step()
         self._frame_pose = tuple(float(v) for v in pose)
         self._frame_time = float(sim_time)
@@ -316,24 +271,3 @@ class GazeboEpisode:
         if self.sim.done or self._awaiting is not None or self._frame_pose is None or self.sim.phase != PHASE_RUN:
             return ActuatorCommand.stop()
         return servo_actuator_command(*self.servo_deg_mps)
-
-
-def status_fields(outcome: StepOutcome) -> dict:
-    """EpisodeStatus fields (deepracer_interfaces/EpisodeStatus) of a step outcome."""
-    info = outcome.info
-    return {
-        "episode": info["episode"],
-        "steps": info["steps"],
-        "status": outcome.status,
-        "done": bool(outcome.terminated or outcome.truncated),
-        "progress": info["progress"],
-        "lap_time": info["lap_time"],
-        "pause_duration": info["pause_duration"],
-        "reset_count": info["reset_count"],
-        "obstacle_crash_counter": info["obstacle_crash_counter"],
-    }
-
-
-def reset_status_fields(reset_info: dict) -> dict:
-    return {"episode": reset_info["episode"], "steps": 0.0, "status": PREPARE, "done": False,
-            "progress": reset_info["progress"], "lap_time": 0.0}

@@ -19,33 +19,30 @@ Gazebo time); lock-step training needs the embedded simulator. Time is Gazebo's 
 """
 from __future__ import annotations
 
-import array
-import json
 import os
 import time
 
-import numpy as np
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CameraInfo, Image, LaserScan
+from sensor_msgs.msg import Image, LaserScan
 from std_msgs.msg import Float64, String
 from std_srvs.srv import SetBool
-from visualization_msgs.msg import MarkerArray
 
-from deepracer_common import model_files
-from deepracer_common.action_space import ActionSpaceError
-from deepracer_common.model_metadata import ModelMetadata, ModelMetadataError
+from deepracer_common.model_metadata import ModelMetadata
 from deepracer_common.race import DEFAULT_TRACK, workshop_action_space
-from deepracer_common.ros import messages, names, views
+from deepracer_common.ros import names
 from deepracer_common.ros import node_support as ros
-from deepracer_interfaces.msg import AgentAction, EpisodeStatus, RewardParams, SimStep, TrackInfo
+from deepracer_interfaces.msg import AgentAction
 from deepracer_interfaces.srv import ResetEpisode, SetTrack
-from deepracer_sim.car.parameters import CAR_SIZE
 from deepracer_sim.gazebo import bridge_core as core
 from deepracer_sim.gazebo import topics
 from deepracer_sim.gazebo.track_source import sdf_name
+from deepracer_sim.nodes import front_end
+from deepracer_sim.nodes.step_publisher import StepPublisher
 from deepracer_sim.race.simulation import EpisodeSettings
+from deepracer_sim.stepping.commands import CommandSource
+from deepracer_sim.stepping.report import StepReport, reset_status_fields, status_fields
 from deepracer_sim.tracks import load_track
 
 PARAMETERS = {
@@ -72,6 +69,7 @@ LOG_THROTTLE_S = 2.0
 # Gazebo's raw frames are ~0.9 MB: best effort over DDS loses whole frames when one fragment is
 # lost, so take them reliably (ros_gz_bridge publishes reliably) and keep only the newest.
 RAW_IMAGE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=2, reliability=ReliabilityPolicy.RELIABLE)
+TELEPORT_CHECK_PERIOD_S = 0.25
 
 
 class GazeboBridgeNode(Node):
@@ -90,37 +88,23 @@ class GazeboBridgeNode(Node):
             reward_time_limit_s=None,
         )
         self.episode = core.GazeboEpisode(self.track, self.settings)
-        self.commands = core.CommandSource(workshop_action_space())
+        self.commands = CommandSource(workshop_action_space(), p["servo_max_steering_angle"], p["servo_max_speed"])
         self.action_source = "workshop action space"
         if p["model_path"]:
-            self._use_metadata_file(p["model_path"])
+            loaded = front_end.load_model_metadata(self, p["model_path"], "the workshop action space")
+            if loaded is not None:
+                self._use_metadata(*loaded)
 
-        self.sim_step_pub = self.create_publisher(SimStep, names.SIM_STEP_TOPIC, ros.LOCKSTEP_QOS)
-        self.camera_pub = self.create_publisher(Image, names.CAMERA_TOPIC, 5)
-        self.camera_info_pub = self.create_publisher(CameraInfo, names.CAMERA_INFO_TOPIC, 5)
-        self.stereo_pubs = (self.create_publisher(Image, names.STEREO_LEFT_TOPIC, 5),
-                            self.create_publisher(Image, names.STEREO_RIGHT_TOPIC, 5))
-        self.scan_pub = self.create_publisher(LaserScan, names.SCAN_TOPIC, 5)
-        self.status_pub = self.create_publisher(EpisodeStatus, names.EPISODE_STATUS_TOPIC, 10)
-        self.params_pub = self.create_publisher(RewardParams, names.REWARD_PARAMS_TOPIC, 10)
-        self.track_pub = self.create_publisher(TrackInfo, names.TRACK_TOPIC, ros.LATCHED_QOS)
-        self.track_markers_pub = self.create_publisher(MarkerArray, names.MARKERS_TOPIC, ros.LATCHED_QOS)
-        self.object_markers_pub = self.create_publisher(MarkerArray, names.MARKERS_TOPIC, ros.LATCHED_QOS)
+        self.publisher = StepPublisher(self, clock_and_odometry=False)
         self.steering_pub = self.create_publisher(Float64, topics.ROS_GZ_STEERING, 10)
         self.wheel_pub = self.create_publisher(Float64, topics.ROS_GZ_WHEEL_VELOCITY, 10)
-        self.tf_static_pub = None
-        try:
-            self.tf_type = ros.import_interface("tf2_msgs/msg/TFMessage")
-            self.tf_static_pub = self.create_publisher(self.tf_type, "/tf_static", ros.LATCHED_QOS)
-        except ros.InterfaceTypeError:
-            self.get_logger().warning("tf2_msgs is not installed: /tf_static (camera and laser frames) is not published")
 
         camera_topic = topics.ROS_GZ_STEREO[0] if self.stereo else topics.ROS_GZ_CAMERA
         self.create_subscription(Image, camera_topic, self._on_camera, RAW_IMAGE_QOS)
         self.right_image: Image | None = None
         if self.stereo:
             self.create_subscription(Image, topics.ROS_GZ_STEREO[1], self._on_right_camera, RAW_IMAGE_QOS)
-        self.ranges: np.ndarray | None = None
+        self.ranges = None
         if self.lidar:
             self.create_subscription(LaserScan, topics.ROS_GZ_SCAN, self._on_scan, ros.SENSOR_QOS)
         self.pose: tuple[float, float, float] | None = None
@@ -143,26 +127,17 @@ class GazeboBridgeNode(Node):
         self.paused = False
         self.step_id = 0
         self.now = 0.0
-        self.create_timer(0.25, self._retry_teleport)
+        self.create_timer(TELEPORT_CHECK_PERIOD_S, self._retry_teleport)
 
-        self._publish_track()
+        self.publisher.publish_track(self.episode.track, self.now, self.stereo)
         self._start_episode(None)
         self.get_logger().info(
             f"track {self.track.name} in world '{self.world}', camera {'stereo' if self.stereo else 'front'}"
             f"{' + LIDAR' if self.lidar else ''}, actions from {self.action_source}; waiting for Gazebo frames")
 
     # ------------------------------------------------------------------ set-up
-    def _use_metadata_file(self, model_path: str) -> None:
-        try:
-            metadata = model_files.load_metadata(model_path)
-        except (ModelMetadataError, OSError) as error:
-            self.get_logger().error(f"model_path: {error}; using the workshop action space")
-            return
-        self._use_metadata(metadata, str(model_path))
-
     def _use_metadata(self, metadata: ModelMetadata, source: str) -> None:
-        self.commands = core.CommandSource(metadata.action_space, self.p["servo_max_steering_angle"],
-                                           self.p["servo_max_speed"])
+        self.commands.use_action_space(metadata.action_space)
         self.action_source = source
         sensors = set(metadata.sensor)
         wants_stereo = "STEREO_CAMERAS" in sensors
@@ -173,14 +148,6 @@ class GazeboBridgeNode(Node):
                 f"{'stereo' if self.stereo else 'a front'} camera{' and LIDAR' if self.lidar else ''}; relaunch "
                 f"with car:=<the matching variant> (see docs/gazebo.md)")
 
-    def _publish_track(self) -> None:
-        track = self.episode.track
-        stamp = views.stamp_of(self.now)
-        self.track_pub.publish(messages.track_to_msg(track))
-        self.track_markers_pub.publish(MarkerArray(markers=views.track_markers(track, stamp)))
-        if self.tf_static_pub is not None:
-            self.tf_static_pub.publish(self.tf_type(transforms=views.static_transforms(stamp, self.stereo)))
-
     # ------------------------------------------------------------------ inputs
     def _on_odometry(self, msg: Odometry) -> None:
         q = msg.pose.pose.orientation
@@ -188,15 +155,10 @@ class GazeboBridgeNode(Node):
                      core.yaw_from_quaternion(q.x, q.y, q.z, q.w))
 
     def _on_scan(self, msg: LaserScan) -> None:
-        ranges = np.asarray(msg.ranges, dtype=np.float64)
-        if ranges.size != core.sensor.LIDAR_NUM_RAYS:
-            self.get_logger().error(f"Gazebo scan has {ranges.size} rays, the car's LIDAR has "
-                                    f"{core.sensor.LIDAR_NUM_RAYS}; is the world's car model current?",
-                                    throttle_duration_sec=LOG_THROTTLE_S)
-            return
-        # Gazebo reports misses beyond range_max as +inf already; anything else out of range is no hit too.
-        ranges[~np.isfinite(ranges) | (ranges > core.sensor.LIDAR_RANGE_MAX)] = np.inf
-        self.ranges = ranges
+        try:
+            self.ranges = core.scan_ranges(msg.ranges)
+        except ValueError as error:
+            self.get_logger().error(str(error), throttle_duration_sec=LOG_THROTTLE_S)
 
     def _on_right_camera(self, msg: Image) -> None:
         self.right_image = msg
@@ -215,25 +177,18 @@ class GazeboBridgeNode(Node):
     def _on_model_metadata(self, msg: String) -> None:
         if self.p["model_path"]:
             return
-        try:
-            metadata = ModelMetadata.from_dict(json.loads(msg.data), source="model metadata from agent_node")
-        except (json.JSONDecodeError, ModelMetadataError) as error:
-            self.get_logger().error(f"ignoring model metadata message: {error}")
-            return
-        self._use_metadata(metadata, "agent_node")
+        metadata = front_end.announced_metadata(self, msg.data)
+        if metadata is not None:
+            self._use_metadata(metadata, "agent_node")
 
     # ------------------------------------------------------------------ services
     def _on_reset_episode(self, request, response):
-        start = request.start_ndist
-        if start >= 0.0 and not start < 1.0:
-            response.success, response.message = False, f"start_ndist must be in [0, 1) or negative, got {start}"
-            return response
-        self._start_episode(None if start < 0.0 else float(start))
-        response.success = True
-        response.message = f"episode {self.episode.sim.episode} started; the car is moved to its start"
-        if hasattr(response, "step"):
-            response.step = self.step_id + 1
-        return response
+        return front_end.answer_reset(request, response, self._start_requested_episode)
+
+    def _start_requested_episode(self, start_ndist: float | None) -> tuple[str, int]:
+        self._start_episode(start_ndist)
+        # The episode's first SimStep goes out when Gazebo shows the car at its start.
+        return f"episode {self.episode.sim.episode} started; the car is moved to its start", self.step_id + 1
 
     def _on_set_track(self, request, response):
         response.success = False
@@ -242,12 +197,12 @@ class GazeboBridgeNode(Node):
         return response
 
     def _on_pause(self, request, response):
-        self.paused = bool(request.data)
-        if self.paused:
+        return front_end.answer_pause(request, response, self._set_paused)
+
+    def _set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if paused:
             self._send(core.ActuatorCommand.stop())
-        response.success = True
-        response.message = "paused" if self.paused else "running"
-        return response
 
     # ------------------------------------------------------------------ episodes
     def _start_episode(self, start_ndist: float | None) -> None:
@@ -298,13 +253,12 @@ class GazeboBridgeNode(Node):
             return
         had_teleport = self.episode.pending_teleport()
         result = self.episode.on_frame(self.pose, self.now, self._step_command)
-        stamp = views.stamp_of(self.now)
         if result.reset_info is not None:
-            info = result.reset_info
-            self._publish_step(frames, stamp, None, core.reset_status_fields(info))
+            self._publish(frames, None, reset_status_fields(result.reset_info))
         elif result.outcome is not None:
-            status = core.status_fields(result.outcome)
-            self._publish_step(frames, stamp, result.outcome.params, status)
+            outcome = result.outcome
+            status = status_fields(outcome.info, outcome.terminated or outcome.truncated)
+            self._publish(frames, outcome.params, status)
             if status["done"]:
                 self._start_episode(None)
                 return
@@ -314,15 +268,12 @@ class GazeboBridgeNode(Node):
         self._send(result.command)
 
     def _step_command(self) -> tuple[float, float, int]:
-        try:
-            return self.commands.step_command()
-        except ActionSpaceError as error:
-            self.get_logger().error(f"action does not fit the action space ({error}); reporting the servo's command",
-                                    throttle_duration_sec=LOG_THROTTLE_S)
-            steering, speed = self.commands.servo_command()
-            return steering, speed, -1
+        command = self.commands.take_step_command()
+        if command.error:
+            self.get_logger().error(command.error, throttle_duration_sec=LOG_THROTTLE_S)
+        return command.reported
 
-    def _observation(self, msg: Image) -> np.ndarray:
+    def _observation(self, msg: Image):
         rgb = core.rgb_frame_from_buffer(bytes(msg.data), msg.width, msg.height, msg.step, msg.encoding)
         return core.observation_frame(rgb)
 
@@ -331,37 +282,11 @@ class GazeboBridgeNode(Node):
         self.steering_pub.publish(Float64(data=float(command.steering_rad)))
         self.wheel_pub.publish(Float64(data=float(command.wheel_velocity)))
 
-    def _publish_step(self, frames: list[np.ndarray], stamp, params: dict | None, status: dict) -> None:
+    def _publish(self, frames: list, params: dict | None, status: dict) -> None:
         self.step_id += 1
-        frame_ids = (names.LEFT_CAMERA_OPTICAL_FRAME, names.RIGHT_CAMERA_OPTICAL_FRAME) if self.stereo \
-            else (names.CAMERA_OPTICAL_FRAME,)
-        images = [messages.mono8_image(frame, stamp, frame_id) for frame, frame_id in zip(frames, frame_ids)]
-        step = SimStep()
-        step.header.stamp = stamp
-        step.header.frame_id = names.BASE_FRAME
-        step.step = self.step_id
-        step.images = images
-        if self.lidar and self.ranges is not None:
-            step.lidar = array.array("f", self.ranges.astype(np.float32).tobytes())
-        if params is not None:
-            messages.params_to_msg(params, step.params)
-            step.params.header.stamp = stamp
-        messages.status_to_msg(status, step.status)
-        step.status.header.stamp = stamp
-        self.sim_step_pub.publish(step)
-        self.status_pub.publish(step.status)
-        if params is not None:
-            self.params_pub.publish(step.params)
-        self.camera_pub.publish(images[0])
-        self.camera_info_pub.publish(views.camera_info(stamp, frame_ids[0]))
-        if self.stereo:
-            for publisher, image in zip(self.stereo_pubs, images):
-                publisher.publish(image)
-        if self.lidar and self.ranges is not None:
-            self.scan_pub.publish(views.laser_scan(self.ranges, stamp))
-        if self.pose is not None:
-            self.object_markers_pub.publish(MarkerArray(markers=views.dynamic_markers(
-                self.pose, CAR_SIZE, np.zeros((0, 7)), stamp)))
+        self.publisher.publish(self.step_id, StepReport(
+            sim_time=self.now, frames=frames, ranges=self.ranges if self.lidar else None, params=params,
+            status=status, car_pose=self.pose))
 
 
 def main(args: list[str] | None = None) -> int:

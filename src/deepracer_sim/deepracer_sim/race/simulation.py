@@ -16,6 +16,12 @@ action's command. The reward function is called in RUN phase (also on the
 terminal step); the first step of every episode is a `prepare` step that sends
 a zero command, and a car that is reset after a failure (evaluation with
 resets) sits out its penalty in `pause` steps.
+
+A front end that drives the car the way the real car's servo does (sim_node, the Gazebo bridge)
+passes `drive=(steering_deg, speed)` to begin_step: the params still report the action's command,
+the wheels obey `drive`, and a drive speed of 0 brakes the car to rest (an action never stops it).
+A car standing still because its drive command says stop is not immobilized
+(docs/deepracer-semantics.md#termination-rules).
 """
 from __future__ import annotations
 
@@ -124,13 +130,16 @@ class RaceSimulation:
         reward_function: Callable[[dict], float] | None = None,
         car_parameters: CarParameters = DEFAULT_CAR,
         rng: np.random.Generator | None = None,
+        car: Car | None = None,
     ):
+        """`car`: the car to drive, by default a `Car` with `car_parameters`; a stand-in with the same
+        interface (state, pose, place, drive, brake, coast_to_stop) lets another physics engine move it."""
         self.settings = settings
         self.track = track.directed(settings.reverse)
         self._builders: dict[bool, ParamsBuilder] = {}
         self.objects = ObjectManager(obstacles, bot_cars)
         self.reward_function = reward_function or centre_line_reward
-        self.car = Car(car_parameters)
+        self.car = car if car is not None else Car(car_parameters)
         self.rng = rng if rng is not None else np.random.default_rng()
         self.start_ndist = float(settings.start_ndist)
         self.sim_time = 0.0
@@ -185,6 +194,7 @@ class RaceSimulation:
         self.lap_start_time = self.sim_time
         self.obstacle_crash_counter = 0
         self._clear_rule_counters()
+        self._stopped_on_command = False
         self._last_base = (self.car.state[0], self.car.state[1])
         self._episode_started = False
         self._pending = None
@@ -236,8 +246,15 @@ class RaceSimulation:
         }
 
     # ------------------------------------------------------------------ step, first half
-    def begin_step(self, steering_deg: float, speed: float, action_index: int = -1) -> None:
-        """Compute params and rules on the current pose, then run the physics for one step."""
+    def begin_step(self, steering_deg: float, speed: float, action_index: int = -1,
+                   drive: tuple[float, float] | None = None) -> None:
+        """Compute params and rules on the current pose, then run the physics for one step.
+
+        steering_deg, speed, action_index: the command the params and the sim-trace report.
+        drive: (steering deg, speed m/s) the wheels obey instead, when they follow something else than
+        the reported command (a servo message); speed 0 or less brakes to rest, as a servo's zero throttle
+        does, and a positive speed is clipped like an action's. None: the wheels obey the reported command.
+        """
         if self.done:
             raise RuntimeError("the episode is over; call reset() first")
         if self._pending is not None:
@@ -267,8 +284,13 @@ class RaceSimulation:
         elif phase == PHASE_PAUSE:
             status = PAUSE
         else:
-            moved = math.hypot(x - self._last_base[0], y - self._last_base[1])
-            self.immobile_steps = self.immobile_steps + 1 if moved <= IMMOBILIZED_DISTANCE else 0
+            if self._stopped_on_command:
+                # The car stands still because its drive command said stop: that is not being stuck
+                # (our rule; the simulator's actions never stop the car).
+                self.immobile_steps = 0
+            else:
+                moved = math.hypot(x - self._last_base[0], y - self._last_base[1])
+                self.immobile_steps = self.immobile_steps + 1 if moved <= IMMOBILIZED_DISTANCE else 0
             self.reverse_steps = self.reverse_steps + 1 if progress < self.prev_progress else 0
             if progress >= 100.0:
                 status = LAP_COMPLETE
@@ -296,12 +318,20 @@ class RaceSimulation:
             "action_index": int(action_index),
         }
         # Physics: the prepare step sends a zero command; a paused car is held where it was put.
+        # The next step's rules judge the movement this physics makes, so they need to know whether
+        # the command asked the car to stop.
+        self._stopped_on_command = False
         if phase == PHASE_PREPARE:
             self.car.coast_to_stop(s.dt)
         elif phase == PHASE_PAUSE:
             self.car.state[3:] = 0.0
-        else:
+        elif drive is None:
             self.car.drive(steering_deg, speed, s.dt)
+        elif drive[1] > 0.0:
+            self.car.drive(drive[0], drive[1], s.dt)
+        else:
+            self.car.brake(drive[0], s.dt)
+            self._stopped_on_command = True
         self.objects.advance(s.dt)
         self.sim_time += s.dt
         self.prev_progress_for_step = self.prev_progress
@@ -452,6 +482,7 @@ class RaceSimulation:
         return compute_progress((arc % length) / length, self.start_ndist, None)
 
     # ------------------------------------------------------------------ convenience
-    def step(self, steering_deg: float, speed: float, action_index: int = -1) -> StepOutcome:
-        self.begin_step(steering_deg, speed, action_index)
+    def step(self, steering_deg: float, speed: float, action_index: int = -1,
+             drive: tuple[float, float] | None = None) -> StepOutcome:
+        self.begin_step(steering_deg, speed, action_index, drive)
         return self.finish_step()

@@ -132,10 +132,18 @@ class SensorSuite:
 
     def scan(self, tracks: Sequence, poses: np.ndarray, objects: Sequence[np.ndarray]) -> np.ndarray:
         """LIDAR observations (N, k) float32 for N cars."""
+        return self.observation(self.scan_ranges(tracks, poses, objects))
+
+    def scan_ranges(self, tracks: Sequence, poses: np.ndarray, objects: Sequence[np.ndarray]) -> np.ndarray:
+        """Raw LIDAR ranges (N, 64) float32 in metres for N cars (inf: nothing within range), what /scan carries."""
         ranges = np.empty((len(tracks), geometry.LIDAR_NUM_RAYS), dtype=np.float32)
         for track in {id(t): t for t in tracks}.values():
             rows = [i for i, t in enumerate(tracks) if t is track]
             ranges[rows] = self._lidar_for(track).scan(poses[rows], _stack_objects([objects[i] for i in rows]))
+        return ranges
+
+    def observation(self, ranges: np.ndarray) -> np.ndarray:
+        """What the network sees of raw ranges (N, 64) for this suite's LIDAR sensor."""
         return lidar_observation(ranges, self.lidar, self.lidar_config)
 
 
