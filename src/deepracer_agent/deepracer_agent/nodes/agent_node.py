@@ -6,7 +6,8 @@ Inference (mode: inference) acts on either
 - live sensor topics (observation_source: sensors): a camera topic whose type is a parameter
   (sensor_msgs/msg/Image, or the physical car's deepracer_interfaces_pkg/msg/CameraMsg on
   /camera_pkg/video_mjpeg) and, for LIDAR models, a LaserScan topic; one action per frame.
-The policy is the model folder's torch checkpoint, or its model.onnx where torch is missing.
+The policy (deepracer_agent.policy.runner) is the model folder's torch checkpoint, or its model.onnx
+where torch is missing; setting model_path, backend or checkpoint at run time loads it again.
 Actions go out on /deepracer/action with the action index, the probabilities (discrete) or the
 normalised action (continuous), and the steering/speed pair they stand for. The model's
 model_metadata.json is announced (latched) on /deepracer/model_metadata for control_node and

@@ -20,7 +20,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Protocol, Sequence
+from typing import Any, Mapping, Protocol
 
 import numpy as np
 
@@ -219,7 +219,3 @@ def load_policy(model_path: str | os.PathLike, backend: str = "auto", checkpoint
         raise PolicyLoadError(f"{onnx_path}: cannot load ONNX model ({error})") from None
     return PolicyRunner(onnx_backend, metadata, name=str(onnx_path))
 
-
-def stack_observations(observations: Sequence[Mapping[str, np.ndarray]], keys) -> dict[str, np.ndarray]:
-    """A batch from single observations."""
-    return {key: np.stack([np.asarray(o[key]) for o in observations]) for key in keys}
