@@ -1,13 +1,16 @@
-"""What the trainer sets up around an iteration: the random generators a resume restores, and the threads
-torch acts and learns with."""
+"""What the trainer sets up around an iteration: the random generators a resume restores, the threads torch
+acts and learns with, and the configuration keys it accepts."""
 import random
 
+import pytest
 import torch
 from conftest import tiny_config, train_tiny
 
 # A reward function that draws from Python's `random`, as a user's may: its stream is part of the run.
 RANDOM_REWARD = '''
 import random
+
+import pytest
 
 
 def reward_function(params):
@@ -86,3 +89,16 @@ def test_acting_and_learning_each_set_their_threads(tmp_path, monkeypatch):
     finally:
         torch.set_num_threads(before)
     assert seen == {"acting": {1}, "learning": {2}}
+
+
+def test_configurations_from_earlier_releases_still_load_without_the_retired_key():
+    from deepracer_agent.training.config import ConfigError, TrainingConfig
+
+    # training.vector_env (auto/sync/async) chose how the simulators ran; model folders trained before
+    # it was retired carry it in training_config.json, and --resume and clone read that file.
+    old = tiny_config("old", training={"vector_env": "sync"})
+    config = TrainingConfig.from_dict(old)
+    assert "vector_env" not in config.to_dict()["training"]
+    assert config.training.num_envs == 2
+    with pytest.raises(ConfigError, match=r"training: unknown key\(s\) \['vector_envs'\]"):
+        TrainingConfig.from_dict(tiny_config("typo", training={"vector_envs": "sync"}))
