@@ -10,7 +10,8 @@ import pytest
 import torch
 from conftest import PYTHONPATH
 
-from deepracer_agent.policy.runner import PolicyLoadError, PolicyRunner, load_policy
+from deepracer_agent.policy.runner import NumpySampler, PolicyLoadError, PolicyRunner, load_policy
+from deepracer_agent.policy.torch_backend import TorchSampler
 from deepracer_agent.rl.networks import ActorCritic
 from deepracer_common.action_space import ContinuousActionSpace, discrete_from_garage
 from deepracer_common.model_metadata import ModelMetadata
@@ -18,21 +19,22 @@ from deepracer_common.model_metadata import ModelMetadata
 ACTIONS = discrete_from_garage(30, 5, 1.0, 3)
 
 
-def _camera_runner(seed=0, space=ACTIONS, rng=None):
+def _camera_runner(seed=0, space=ACTIONS):
     torch.manual_seed(seed)
     metadata = ModelMetadata(action_space=space)
     model = ActorCritic.for_metadata(metadata).eval()
-    return PolicyRunner.from_network(model, metadata, rng=rng), model
+    return PolicyRunner.from_network(model, metadata), model
 
 
-def _lidar_runner(kind="discrete", rng=None):
+def _lidar_runner(kind="discrete", seed=None):
     torch.manual_seed(0)
     space = ACTIONS if kind == "discrete" else ContinuousActionSpace(-30.0, 30.0, 0.5, 2.0)
     metadata = ModelMetadata(action_space=space)  # the runner reads the action space from it
     # A LIDAR-only network keeps the test fast; the runner acts on whatever the network reads.
     model = ActorCritic({"SECTOR_LIDAR": (8,)}, "DEEP_CONVOLUTIONAL_NETWORK_SHALLOW", kind,
                         ACTIONS.n if kind == "discrete" else 2).eval()
-    return PolicyRunner.from_network(model, metadata, rng=rng), model
+    sampler = None if seed is None else NumpySampler(np.random.default_rng(seed))
+    return PolicyRunner.from_network(model, metadata, sampler=sampler), model
 
 
 def test_deterministic_action_is_argmax_or_mean():
@@ -52,7 +54,7 @@ def test_deterministic_action_is_argmax_or_mean():
 
 
 def test_sampled_discrete_actions_follow_the_probabilities_with_their_log_probabilities():
-    runner, model = _lidar_runner("discrete", rng=np.random.default_rng(3))
+    runner, model = _lidar_runner("discrete", seed=3)
     with torch.no_grad():
         model.policy.head.bias.copy_(torch.linspace(-2.0, 2.0, ACTIONS.n))  # a policy far from uniform
     observations = {"SECTOR_LIDAR": np.full((20000, 8), 0.5, dtype=np.float32)}
@@ -65,14 +67,14 @@ def test_sampled_discrete_actions_follow_the_probabilities_with_their_log_probab
     assert np.abs(frequencies - probabilities).max() < 0.015, (frequencies, probabilities)
     np.testing.assert_allclose(decisions.log_probs, expected_log_probs.numpy(), atol=1e-5)
     # Seeded generators give the same samples.
-    again, _ = _lidar_runner("discrete", rng=np.random.default_rng(3))
+    again, _ = _lidar_runner("discrete", seed=3)
     with torch.no_grad():
         again.backend.model.policy.head.bias.copy_(torch.linspace(-2.0, 2.0, ACTIONS.n))
     assert again.act_batch(observations, deterministic=False).actions.tolist() == decisions.actions.tolist()
 
 
 def test_sampled_continuous_actions_stay_unclipped_and_the_simulator_gets_them_clipped():
-    runner, model = _lidar_runner("continuous", rng=np.random.default_rng(5))
+    runner, model = _lidar_runner("continuous", seed=5)
     with torch.no_grad():
         model.policy.log_std.fill_(0.5)  # wide enough that samples leave [-1, 1]
     observations = {"SECTOR_LIDAR": np.random.default_rng(2).uniform(0, 1, (500, 8)).astype(np.float32)}
@@ -89,6 +91,31 @@ def test_sampled_continuous_actions_stay_unclipped_and_the_simulator_gets_them_c
     assert (single.steering_angle, single.speed) == pytest.approx(
         runner.action_space.command(np.clip(single.action, -1.0, 1.0)))
     np.testing.assert_array_equal(single.probabilities, np.clip(single.action, -1.0, 1.0))
+
+
+def test_training_draws_what_torch_distributions_draw_from_the_same_seed():
+    """A seeded training run samples the actions it sampled before the runner existed."""
+    runner, model = _lidar_runner("discrete")
+    assert isinstance(runner.sampler, TorchSampler)
+    observations = {"SECTOR_LIDAR": np.random.default_rng(4).uniform(0, 1, (64, 8)).astype(np.float32)}
+    batch = {"SECTOR_LIDAR": torch.from_numpy(observations["SECTOR_LIDAR"])}
+    torch.manual_seed(21)
+    with torch.no_grad():
+        distribution = model.policy.distribution(batch)
+        expected = distribution.sample()
+        expected_log_probs = distribution.log_prob(expected)
+    torch.manual_seed(21)
+    decisions = runner.act_batch(observations, deterministic=False)
+    assert decisions.actions.tolist() == expected.tolist()
+    np.testing.assert_array_equal(decisions.log_probs, expected_log_probs.numpy())  # PPO's ratio starts at exactly 1
+
+    runner, model = _lidar_runner("continuous")
+    with torch.no_grad():
+        model.policy.log_std.fill_(-0.5)
+        torch.manual_seed(22)
+        expected = model.policy.distribution(batch).sample()
+    torch.manual_seed(22)
+    np.testing.assert_array_equal(runner.act_batch(observations, deterministic=False).actions, expected.numpy())
 
 
 @pytest.fixture(scope="module")

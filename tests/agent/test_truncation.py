@@ -58,8 +58,7 @@ def test_an_episode_at_the_step_limit_is_collected_as_truncated_with_the_state_i
     kwargs = dict(track="crescent_loop", sensors=["FRONT_FACING_CAMERA"], action_space=space, max_steps=4, seed=11)
     metadata = ModelMetadata(action_space=space)
     torch.manual_seed(0)
-    runner = PolicyRunner.from_network(ActorCritic.for_metadata(metadata).eval(), metadata,
-                                       rng=np.random.default_rng(0))
+    runner = PolicyRunner.from_network(ActorCritic.for_metadata(metadata).eval(), metadata)
     envs = simulator_group(2, kwargs)
     episodes = EpisodeCollector(envs, runner, round_robin_advance=0.05).collect(wanted=3, first_number=0)
     assert [e.number for e in episodes] == [0, 1, 2]

@@ -8,8 +8,11 @@ A backend turns a batch of observations into the policy head's output: action pr
 (discrete) or the action mean in [-1, 1] space (continuous), and tells the continuous policy's
 log-std. Choosing the action is done here, the same way for every backend: deterministic (the
 simulator's evaluation) takes the argmax or the mean, otherwise the action is sampled from the
-categorical or the Gaussian with the runner's random generator; the log-probability belongs to
-the action as chosen (unclipped). Backends: deepracer_agent.policy.torch_backend (a checkpoint,
+categorical or the Gaussian by the runner's sampler; the log-probability belongs to the action
+as chosen (unclipped). The sampler draws and scores samples: numpy's generator by default,
+torch.distributions for training (deepracer_agent.policy.torch_backend.TorchSampler), so a
+seeded training run draws, and scores to the last bit, what it did before the runner existed.
+Backends: deepracer_agent.policy.torch_backend (a checkpoint,
 or the network being trained) and deepracer_agent.policy.onnx_backend (an exported model.onnx;
 the car has no torch). This module imports neither torch nor the simulator.
 """
@@ -34,6 +37,46 @@ HALF_LOG_TWO_PI = 0.5 * math.log(2.0 * math.pi)
 
 class PolicyLoadError(ValueError):
     """A model folder cannot be turned into a policy; the message names the folder and what is missing."""
+
+
+class Sampler(Protocol):
+    """Draws sampled actions and scores them."""
+
+    def categorical(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of (B, n) non-negative weights, an index drawn with probability proportional to them:
+        (B,) int64 indices and their (B,) log-probabilities."""
+
+    def normal(self, mean: np.ndarray, log_std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(B, k) float32 draws from N(mean, exp(log_std)²) and their (B,) log-densities (summed over k)."""
+
+
+def categorical_log_probs(weights: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    probabilities = np.asarray(weights, dtype=np.float64)
+    probabilities = probabilities / probabilities.sum(axis=-1, keepdims=True)
+    return np.log(probabilities[np.arange(len(actions)), actions])
+
+
+def normal_log_probs(actions: np.ndarray, mean: np.ndarray, log_std: np.ndarray) -> np.ndarray:
+    log_std = np.asarray(log_std, dtype=np.float64)
+    z = (np.asarray(actions, dtype=np.float64) - mean) / np.exp(log_std)
+    return (-0.5 * z * z - log_std - HALF_LOG_TWO_PI).sum(axis=-1)
+
+
+class NumpySampler:
+    def __init__(self, generator: np.random.Generator | None = None):
+        self.generator = generator if generator is not None else np.random.default_rng()
+
+    def categorical(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cumulative = np.cumsum(np.asarray(weights, dtype=np.float64), axis=-1)
+        draws = self.generator.random((len(cumulative), 1)) * cumulative[:, -1:]
+        actions = np.minimum((cumulative <= draws).sum(axis=-1), cumulative.shape[-1] - 1).astype(np.int64)
+        return actions, categorical_log_probs(weights, actions)
+
+    def normal(self, mean: np.ndarray, log_std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean = np.asarray(mean, dtype=np.float64)
+        noise = self.generator.standard_normal(mean.shape)
+        actions = (mean + np.exp(np.asarray(log_std, dtype=np.float64)) * noise).astype(np.float32)
+        return actions, normal_log_probs(actions, mean, log_std)
 
 
 class Backend(Protocol):
@@ -71,22 +114,23 @@ class Decision:
 
 class PolicyRunner:
     def __init__(self, backend: Backend, metadata: ModelMetadata, name: str = "", checkpoint: str | None = None,
-                 rng: np.random.Generator | None = None):
+                 sampler: Sampler | None = None):
         self.backend = backend
         self.metadata = metadata
         self.action_space = metadata.action_space
         self.keys = list(backend.keys)
         self.name = name
         self.checkpoint = checkpoint
-        self.rng = rng if rng is not None else np.random.default_rng()
+        self.sampler = sampler if sampler is not None else NumpySampler()
 
     @classmethod
     def from_network(cls, model, metadata: ModelMetadata, name: str = "training",
-                     rng: np.random.Generator | None = None) -> "PolicyRunner":
-        """The runner of a live torch network (training acts with the network it is updating)."""
-        from deepracer_agent.policy.torch_backend import TorchBackend
+                     sampler: Sampler | None = None) -> "PolicyRunner":
+        """The runner of a live torch network (training acts with the network it is updating); it samples
+        from torch's global generator unless given another sampler."""
+        from deepracer_agent.policy.torch_backend import TorchBackend, TorchSampler
 
-        return cls(TorchBackend(model), metadata, name=name, rng=rng)
+        return cls(TorchBackend(model), metadata, name=name, sampler=sampler or TorchSampler())
 
     @classmethod
     def from_model(cls, model: str | os.PathLike, checkpoint: str | int | None = None,
@@ -108,7 +152,7 @@ class PolicyRunner:
         missing = [key for key in self.keys if key not in observations]
         if missing:
             raise KeyError(f"observation {missing[0]!r} is missing (got {sorted(observations)})")
-        output = np.asarray(self.backend.forward({key: observations[key] for key in self.keys}), dtype=np.float64)
+        output = np.asarray(self.backend.forward({key: observations[key] for key in self.keys}))
         if self.action_space.type == "discrete":
             actions, log_probs, probabilities = self._categorical(output, deterministic)
             env_actions = [int(a) for a in actions]
@@ -135,29 +179,25 @@ class PolicyRunner:
     # ------------------------------------------------------------------ choosing
     def _categorical(self, output: np.ndarray, deterministic: bool):
         # The network floors each probability at 1e-8, so a row sums to slightly more than 1.
-        probabilities = output / output.sum(axis=-1, keepdims=True)
+        probabilities = output.astype(np.float64)
+        probabilities /= probabilities.sum(axis=-1, keepdims=True)
         if deterministic:
-            actions = probabilities.argmax(axis=-1)
+            actions = probabilities.argmax(axis=-1).astype(np.int64)
+            log_probs = categorical_log_probs(probabilities, actions)
         else:
-            draws = self.rng.random((len(probabilities), 1))
-            actions = (probabilities.cumsum(axis=-1) < draws).sum(axis=-1)
-            actions = np.minimum(actions, probabilities.shape[-1] - 1)
-        actions = actions.astype(np.int64)
-        log_probs = np.log(probabilities[np.arange(len(actions)), actions])
+            actions, log_probs = self.sampler.categorical(output)
         return actions, log_probs, probabilities.astype(np.float32)
 
-    def _gaussian(self, mean: np.ndarray, deterministic: bool):
+    def _gaussian(self, output: np.ndarray, deterministic: bool):
         log_std = self.backend.log_std()
         if log_std is None:
             # An exported policy carries the mean only: it can act deterministically, nothing else.
-            return mean.astype(np.float32), np.zeros(len(mean))
-        log_std = np.asarray(log_std, dtype=np.float64)
-        std = np.exp(log_std)
-        actions = mean if deterministic else mean + std * self.rng.standard_normal(mean.shape)
-        actions = actions.astype(np.float32)
-        z = (actions.astype(np.float64) - mean) / std
-        log_probs = (-0.5 * z * z - log_std - HALF_LOG_TWO_PI).sum(axis=-1)
-        return actions, log_probs
+            return output.astype(np.float32), np.zeros(len(output))
+        log_std = np.broadcast_to(log_std, output.shape)
+        if deterministic:
+            actions = output.astype(np.float32)
+            return actions, normal_log_probs(actions, output.astype(np.float64), log_std)
+        return self.sampler.normal(output, log_std)
 
 
 # ---------------------------------------------------------------------------- loading

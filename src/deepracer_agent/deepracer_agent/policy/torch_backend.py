@@ -1,4 +1,5 @@
-"""The torch backend of the policy runner: a checkpoint's policy network, or the network being trained.
+"""The torch backend of the policy runner: a checkpoint's policy network, or the network being trained,
+and TorchSampler, the runner's random source in training.
 
 Checkpoints hold the network's state with the model metadata and the observation shapes it was
 built for, so the network can be rebuilt from the checkpoint alone (actor_critic_from_payload);
@@ -74,3 +75,26 @@ class TorchBackend:
             return None
         with torch.no_grad():
             return policy.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX).numpy().copy()
+
+
+class TorchSampler:
+    """Samples as torch.distributions does (Categorical, Normal), from a torch generator (default: the
+    global one). Training seeds that generator and saves its state with every iteration
+    (training_state.pt), so a seeded run repeats, and a resumed run continues, the draws of an
+    uninterrupted one, and the log-probabilities PPO compares against are torch's own."""
+
+    def __init__(self, generator: torch.Generator | None = None):
+        self.generator = generator
+
+    def categorical(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        distribution = torch.distributions.Categorical(probs=torch.from_numpy(np.asarray(weights, dtype=np.float32)))
+        probabilities = distribution.probs.reshape(-1, distribution.probs.shape[-1])
+        actions = torch.multinomial(probabilities, 1, True, generator=self.generator)[:, 0]
+        return actions.numpy(), distribution.log_prob(actions).numpy()
+
+    def normal(self, mean: np.ndarray, log_std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean = torch.from_numpy(np.array(mean, dtype=np.float32))
+        std = torch.as_tensor(np.array(log_std, dtype=np.float32)).exp()  # a copy: log_std may be a broadcast view
+        distribution = torch.distributions.Normal(mean, std)
+        actions = torch.normal(distribution.loc, distribution.scale, generator=self.generator)
+        return actions.numpy(), distribution.log_prob(actions).sum(-1).numpy()

@@ -272,8 +272,6 @@ class Trainer:
         progress = self.progress
         iteration = progress.iteration
         t0 = time.monotonic()
-        # A generator per iteration: a resumed run samples as the uninterrupted run would have.
-        runner.rng = np.random.default_rng([self.config.training.seed, iteration])
         episodes, rollout = self.collect()
         t1 = time.monotonic()
         steps = len(rollout)
