@@ -11,7 +11,7 @@ import torch
 from conftest import PYTHONPATH
 
 from deepracer_agent.policy.runner import NumpySampler, PolicyLoadError, PolicyRunner, load_policy
-from deepracer_agent.policy.torch_backend import TorchSampler
+from deepracer_agent.rl.torch_backend import TorchSampler
 from deepracer_agent.rl.networks import ActorCritic
 from deepracer_common.action_space import ContinuousActionSpace, discrete_from_garage
 from deepracer_common.model_metadata import ModelMetadata

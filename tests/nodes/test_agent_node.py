@@ -135,7 +135,7 @@ def test_changing_backend_or_checkpoint_loads_the_model_again(probe, start_node,
 
     from deepracer_agent.model.export import export_onnx
     from deepracer_agent.model.folder import CheckpointName
-    from deepracer_agent.policy.torch_backend import checkpoint_payload
+    from deepracer_agent.rl.torch_backend import checkpoint_payload
     from deepracer_agent.rl.networks import ActorCritic
 
     model = untrained_model(tmp_path / "two_checkpoints", ACTIONS)

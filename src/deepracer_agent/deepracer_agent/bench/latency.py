@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from deepracer_agent.garage import network_name
     from deepracer_agent.model.export import export_onnx, sample_inputs
     from deepracer_agent.model.folder import CheckpointName, ModelFolder
-    from deepracer_agent.policy.torch_backend import actor_critic_from_payload, checkpoint_payload
+    from deepracer_agent.rl.torch_backend import actor_critic_from_payload, checkpoint_payload
     from deepracer_agent.rl.networks import ActorCritic
     from deepracer_common.model_metadata import ModelMetadata
     from deepracer_common.race import workshop_action_space

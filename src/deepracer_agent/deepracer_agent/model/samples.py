@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from deepracer_agent.model.folder import CheckpointName, ModelFolder
-from deepracer_agent.policy.torch_backend import checkpoint_payload
+from deepracer_agent.rl.torch_backend import checkpoint_payload
 from deepracer_agent.rl.networks import ActorCritic
 from deepracer_common.action_space import ActionSpace
 from deepracer_common.model_metadata import ModelMetadata

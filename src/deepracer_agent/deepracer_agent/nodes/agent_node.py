@@ -33,7 +33,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import LaserScan
 from std_msgs.msg import String
 
-from deepracer_agent.policy.observations import ObservationBuilder, scan_to_rays
+from deepracer_agent.nodes.observations import ObservationBuilder, scan_to_rays
 from deepracer_agent.policy.runner import BACKENDS, PolicyLoadError, load_policy
 from deepracer_common.ros import names
 from deepracer_common.ros import node_support as ros

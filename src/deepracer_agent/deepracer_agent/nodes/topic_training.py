@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from deepracer_agent.policy.actions import command, env_action
-from deepracer_agent.policy.observations import ObservationBuilder
+from deepracer_agent.nodes.observations import ObservationBuilder
 from deepracer_common.model_metadata import ModelMetadata
 from deepracer_common.race import CRASHED, IMMOBILIZED, LAP_COMPLETE, OFF_TRACK, PAUSE, PREPARE, REVERSED
 from deepracer_common.ros.messages import MessageError, msg_to_params

@@ -10,11 +10,13 @@ log-std. Choosing the action is done here, the same way for every backend: deter
 simulator's evaluation) takes the argmax or the mean, otherwise the action is sampled from the
 categorical or the Gaussian by the runner's sampler; the log-probability belongs to the action
 as chosen (unclipped). The sampler draws and scores samples: numpy's generator by default,
-torch.distributions for training (deepracer_agent.policy.torch_backend.TorchSampler), so a
-seeded training run draws, and scores to the last bit, what it did before the runner existed.
-Backends: deepracer_agent.policy.torch_backend (a checkpoint,
-or the network being trained) and deepracer_agent.policy.onnx_backend (an exported model.onnx;
-the car has no torch). This module imports neither torch nor the simulator.
+torch.distributions for training (deepracer_agent.rl.torch_backend.TorchSampler), so a seeded
+training run draws, and scores to the last bit, what it did before the runner existed.
+
+Backends: deepracer_agent.rl.torch_backend (a checkpoint, or the network being trained; it lives
+with the networks because it needs torch) and deepracer_agent.policy.onnx_backend (an exported
+model.onnx). Everything in deepracer_agent.policy imports without torch or the simulator, as on
+the car; the torch backend is imported only when a torch policy is asked for.
 """
 from __future__ import annotations
 
@@ -128,7 +130,7 @@ class PolicyRunner:
                      sampler: Sampler | None = None) -> "PolicyRunner":
         """The runner of a live torch network (training acts with the network it is updating); it samples
         from torch's global generator unless given another sampler."""
-        from deepracer_agent.policy.torch_backend import TorchBackend, TorchSampler
+        from deepracer_agent.rl.torch_backend import TorchBackend, TorchSampler
 
         return cls(TorchBackend(model), metadata, name=name, sampler=sampler or TorchSampler())
 
@@ -137,7 +139,7 @@ class PolicyRunner:
                    root: str | os.PathLike | None = None) -> "PolicyRunner":
         """A checkpoint of a training model folder, by name under the models root or by path (torch)."""
         from deepracer_agent.model.folder import ModelFolder
-        from deepracer_agent.policy.torch_backend import TorchBackend
+        from deepracer_agent.rl.torch_backend import TorchBackend
 
         folder = ModelFolder.resolve(model, root)
         backend, metadata, checkpoint_name = TorchBackend.from_folder(folder, checkpoint)
@@ -234,7 +236,7 @@ def load_policy(model_path: str | os.PathLike, backend: str = "auto", checkpoint
         if not torch_available():
             raise PolicyLoadError("backend 'torch' asked for, but torch is not installed")
         from deepracer_agent.model.folder import ModelError, ModelFolder
-        from deepracer_agent.policy.torch_backend import TorchBackend
+        from deepracer_agent.rl.torch_backend import TorchBackend
 
         try:
             model = ModelFolder.resolve(folder)

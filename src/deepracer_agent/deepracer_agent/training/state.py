@@ -16,7 +16,7 @@ import torch
 
 from deepracer_agent.model.folder import CheckpointName, ModelFolder
 from deepracer_agent.model.metrics import write_training_metrics
-from deepracer_agent.policy.torch_backend import actor_critic_from_payload
+from deepracer_agent.rl.torch_backend import actor_critic_from_payload
 from deepracer_agent.rl.networks import ActorCritic
 from deepracer_agent.training.setup import TRAINING_STATE_FILE, TrainingError
 from deepracer_common.atomic import torch_save_atomic

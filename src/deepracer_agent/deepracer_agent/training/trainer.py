@@ -42,7 +42,7 @@ from deepracer_agent.model.folder import CheckpointName, ModelFolder
 from deepracer_agent.model.metrics import evaluation_score, is_better, training_entry
 from deepracer_agent.model.simtrace import write_simtrace
 from deepracer_agent.policy.runner import PolicyRunner
-from deepracer_agent.policy.torch_backend import actor_critic_from_payload, checkpoint_payload
+from deepracer_agent.rl.torch_backend import actor_critic_from_payload, checkpoint_payload
 from deepracer_agent.rl import ppo
 from deepracer_agent.rl.networks import ActorCritic
 from deepracer_agent.training.collect import Episode, EpisodeCollector, build_rollout

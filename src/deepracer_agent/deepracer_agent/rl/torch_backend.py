@@ -1,5 +1,5 @@
-"""The torch backend of the policy runner: a checkpoint's policy network, or the network being trained,
-and TorchSampler, the runner's random source in training.
+"""The torch backend of the policy runner (deepracer_agent.policy.runner): a checkpoint's policy network,
+or the network being trained, and TorchSampler, the runner's random source in training.
 
 Checkpoints hold the network's state with the model metadata and the observation shapes it was
 built for, so the network can be rebuilt from the checkpoint alone (actor_critic_from_payload);
