@@ -90,12 +90,13 @@ def test_training_metrics_json(trained_model):
 
 
 def test_checkpoint_loads_and_acts(trained_model):
-    from deepracer_agent.policy.torch_policy import PolicyRunner
+    from deepracer_agent.policy.runner import PolicyRunner
 
     folder, _ = trained_model
     runner = PolicyRunner.from_model(folder.path, "last")
     frame = np.full((120, 160, 1), 128, dtype=np.uint8)
-    action, steering, speed = runner.act({"FRONT_FACING_CAMERA": frame})
+    decision = runner.act({"FRONT_FACING_CAMERA": frame})
+    action, steering, speed = decision.action, decision.steering_angle, decision.speed
     assert 0 <= action < 15
     assert (steering, speed) == runner.action_space.command(action)
 
@@ -104,7 +105,7 @@ def test_onnx_export_matches_torch_and_tarball(trained_model, tmp_path):
     import onnxruntime
 
     from deepracer_agent.model.export import export_tarball, sample_inputs
-    from deepracer_agent.policy.torch_policy import PolicyRunner
+    from deepracer_agent.policy.runner import PolicyRunner
 
     folder, _ = trained_model
     result = export_tarball(folder, output=tmp_path / "car.tar.gz")
@@ -120,4 +121,4 @@ def test_onnx_export_matches_torch_and_tarball(trained_model, tmp_path):
     assert probabilities.shape == (3, 15)
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     runner = PolicyRunner.from_model(folder.path)
-    assert probabilities.argmax(axis=1).tolist() == runner.act_batch(inputs).tolist()
+    assert probabilities.argmax(axis=1).tolist() == runner.act_batch(inputs).actions.tolist()

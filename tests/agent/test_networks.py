@@ -75,12 +75,3 @@ def test_input_is_divided_by_255_inside_the_network_and_probabilities_are_floore
     assert torch.allclose(from_uint8, from_float)
     assert torch.allclose(from_uint8.sum(-1), torch.ones(3))
     assert float(peaked.min()) == pytest.approx(1e-8)
-
-
-def test_deterministic_action_is_argmax_or_mean():
-    metadata = ModelMetadata(action_space=discrete_from_garage(30, 5, 1.0, 3))
-    model = ActorCritic.for_metadata(metadata).eval()
-    frame = torch.randint(0, 256, (4, 120, 160, 1), dtype=torch.uint8)
-    actions, _ = model.act({"FRONT_FACING_CAMERA": frame}, deterministic=True)
-    with torch.no_grad():
-        assert actions.tolist() == model.policy({"FRONT_FACING_CAMERA": frame}).argmax(-1).tolist()

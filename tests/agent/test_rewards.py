@@ -132,7 +132,7 @@ def test_fresh_training_stops_on_a_failing_reward_and_keeps_the_last_checkpoint(
     assert sorted(p.name for p in (folder / "training-simtrace").iterdir()) == ["0-iteration.csv"]
     record = json.loads((folder / "model" / "deepracer_checkpoints.json").read_text())
     assert record["last_checkpoint"]["name"].startswith("1_Step-")
-    from deepracer_agent.policy.torch_policy import PolicyRunner
+    from deepracer_agent.policy.runner import PolicyRunner
 
     PolicyRunner.from_model(folder, "last")  # still loads
 

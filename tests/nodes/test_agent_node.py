@@ -122,3 +122,43 @@ def test_onnx_backend_acts_like_the_checkpoint(probe, start_node, tmp_path, lida
     for a, b in zip(answers_torch, answers_onnx):
         assert a.action_index == b.action_index
         assert list(a.probabilities) == pytest.approx(list(b.probabilities), abs=1e-4)
+
+
+def _set(probe, node, name: str, value: str):
+    request = SetParameters.Request(parameters=[ParameterMsg(
+        name=name, value=ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value))])
+    return probe.call(SetParameters, "/agent_node/set_parameters", request, processes=(node,)).results[0]
+
+
+def test_changing_backend_or_checkpoint_loads_the_model_again(probe, start_node, tmp_path):
+    import torch
+
+    from deepracer_agent.model.export import export_onnx
+    from deepracer_agent.model.folder import CheckpointName
+    from deepracer_agent.rl.torch_backend import checkpoint_payload
+    from deepracer_agent.rl.networks import ActorCritic
+
+    model = untrained_model(tmp_path / "two_checkpoints", ACTIONS)
+    torch.manual_seed(9)
+    later = ActorCritic.for_metadata(model.metadata())
+    model.save_checkpoint(CheckpointName(1, 10), checkpoint_payload(later, model.metadata(), CheckpointName(1, 10)))
+    export_onnx(model, "0")  # export/model.onnx: the first checkpoint
+    node = start_node(AGENT, {"agent_node": {"model_path": str(model.path), "backend": "torch"}})
+    rig = AgentRig(probe, node)
+    probe.spin_until(lambda: "two_checkpoints/1_Step-10.ckpt (torch)" in node.log_text(), 20,
+                     "the newest checkpoint loaded", (node,))
+    newest = rig.send(sim_step(1, [frame(seed=3)]))
+
+    assert _set(probe, node, "checkpoint", "0").successful
+    probe.spin_until(lambda: "two_checkpoints/0_Step-0.ckpt (torch)" in node.log_text(), 20,
+                     "checkpoint 0 loaded after the parameter changed", (node,))
+    first = rig.send(sim_step(2, [frame(seed=3)]))
+    assert list(first.probabilities) != pytest.approx(list(newest.probabilities), abs=1e-6)
+
+    assert _set(probe, node, "backend", "onnx").successful
+    probe.spin_until(lambda: "(onnx)" in node.log_text(), 20, "the ONNX export loaded after the backend changed",
+                     (node,))
+    exported = rig.send(sim_step(3, [frame(seed=3)]))
+    assert exported.action_index == first.action_index
+    assert list(exported.probabilities) == pytest.approx(list(first.probabilities), abs=1e-4)
+    assert not _set(probe, node, "backend", "tensorflow").successful

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import Image, LaserScan
 
-from deepracer_agent.policy.observations import scan_to_rays
+from deepracer_agent.nodes.observations import scan_to_rays
 from deepracer_common import sensor_geometry as geometry
 from deepracer_common.ros import messages
 from deepracer_interfaces.msg import SimStep

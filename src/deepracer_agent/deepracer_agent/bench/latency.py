@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     from deepracer_agent.garage import network_name
     from deepracer_agent.model.export import export_onnx, sample_inputs
     from deepracer_agent.model.folder import CheckpointName, ModelFolder
-    from deepracer_agent.policy.torch_policy import actor_critic_from_payload
+    from deepracer_agent.rl.torch_backend import actor_critic_from_payload, checkpoint_payload
     from deepracer_agent.rl.networks import ActorCritic
     from deepracer_common.model_metadata import ModelMetadata
     from deepracer_common.race import workshop_action_space
@@ -58,10 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = ModelFolder(Path(scratch) / "untrained")
             folder.write_metadata(metadata)
             name = CheckpointName(0, 0)
-            folder.save_checkpoint(name, {
-                "checkpoint": 0, "steps": 0, "model_metadata": metadata.to_dict(),
-                "observation_spec": [[k, list(v)] for k, v in model.spec.items()], "model_state": model.state_dict(),
-            })
+            folder.save_checkpoint(name, checkpoint_payload(model, metadata, name))
         payload = folder.load_checkpoint()
         model, metadata = actor_critic_from_payload(payload)
         onnx_path = Path(scratch) / "policy.onnx"

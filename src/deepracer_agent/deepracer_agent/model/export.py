@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from deepracer_agent.model.folder import ModelFolder
-from deepracer_agent.policy.torch_policy import actor_critic_from_payload
+from deepracer_agent.rl.torch_backend import actor_critic_from_payload
 from deepracer_common.atomic import write_bytes_atomic
 
 ONNX_OPSET = 17

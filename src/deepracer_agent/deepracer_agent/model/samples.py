@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from deepracer_agent.model.folder import CheckpointName, ModelFolder
+from deepracer_agent.rl.torch_backend import checkpoint_payload
 from deepracer_agent.rl.networks import ActorCritic
 from deepracer_common.action_space import ActionSpace
 from deepracer_common.model_metadata import ModelMetadata
@@ -24,11 +25,7 @@ def untrained_model(path: Path, action_space: ActionSpace, sensors=("FRONT_FACIN
     folder = ModelFolder(path)
     folder.write_metadata(metadata)
     name = CheckpointName(0, 0)
-    folder.save_checkpoint(name, {
-        "checkpoint": 0, "steps": 0, "model_metadata": metadata.to_dict(),
-        "observation_spec": [[key, list(shape)] for key, shape in spec.items()],
-        "model_state": model.state_dict(),
-    })
+    folder.save_checkpoint(name, checkpoint_payload(model, metadata, name))
     folder.write_checkpoints_record(None, folder.checkpoint_entry(name.name, None))
     return folder
 

@@ -6,7 +6,8 @@ Inference (mode: inference) acts on either
 - live sensor topics (observation_source: sensors): a camera topic whose type is a parameter
   (sensor_msgs/msg/Image, or the physical car's deepracer_interfaces_pkg/msg/CameraMsg on
   /camera_pkg/video_mjpeg) and, for LIDAR models, a LaserScan topic; one action per frame.
-The policy is the model folder's torch checkpoint, or its model.onnx where torch is missing.
+The policy (deepracer_agent.policy.runner) is the model folder's torch checkpoint, or its model.onnx
+where torch is missing; setting model_path, backend or checkpoint at run time loads it again.
 Actions go out on /deepracer/action with the action index, the probabilities (discrete) or the
 normalised action (continuous), and the steering/speed pair they stand for. The model's
 model_metadata.json is announced (latched) on /deepracer/model_metadata for control_node and
@@ -32,8 +33,8 @@ from rclpy.node import Node
 from sensor_msgs.msg import LaserScan
 from std_msgs.msg import String
 
-from deepracer_agent.policy.loading import PolicyLoadError, load_policy
-from deepracer_agent.policy.observations import ObservationBuilder, scan_to_rays
+from deepracer_agent.nodes.observations import ObservationBuilder, scan_to_rays
+from deepracer_agent.policy.runner import BACKENDS, PolicyLoadError, load_policy
 from deepracer_common.ros import names
 from deepracer_common.ros import node_support as ros
 from deepracer_common.ros.messages import MessageError
@@ -51,8 +52,9 @@ PARAMETERS = {
                                    "(images[0] = left/only camera, images[1] = right)", True),
     "scan_topic": (names.SCAN_TOPIC, "LaserScan topic for LIDAR models (the car: /rplidar_ros/scan)", True),
     "deterministic": (True, "Take the most probable action (evaluation); false samples from the policy"),
-    "backend": ("auto", "auto (torch when installed and the folder has checkpoints, else ONNX), torch or onnx"),
-    "checkpoint": ("", "Checkpoint to load: empty or 'best', 'last', a number or a name"),
+    "backend": ("auto", "auto (torch when installed and the folder has checkpoints, else ONNX), torch or onnx; "
+                        "changing it reloads the model"),
+    "checkpoint": ("", "Checkpoint to load: empty or 'best', 'last', a number or a name; changing it reloads the model"),
     "training_config": ("", "Training: the config file of `deepracer train` (vehicle, reward function, "
                             "hyperparameters, stop conditions); empty = the workshop defaults"),
     "max_iterations": (0, "Training: stop after this many iterations (0 = the config's stop conditions)"),
@@ -60,6 +62,11 @@ PARAMETERS = {
     "sim_timeout_s": (60.0, "Training: give up when sim_node does not answer for this long"),
 }
 LOG_THROTTLE_S = 2.0
+# Inference acts on one observation at a time: more threads only add scheduling noise on a small
+# CNN, and sim_node and control_node need the other cores. Training over topics acts the same way.
+ACTING_THREADS = 1
+# Parameters whose change loads the policy again.
+MODEL_PARAMETERS = ("model_path", "backend", "checkpoint")
 
 
 class AgentNode(Node):
@@ -97,17 +104,21 @@ class AgentNode(Node):
 
     # ------------------------------------------------------------------ model
     def _on_set_parameters(self, parameters) -> SetParametersResult:
-        for parameter in parameters:
-            if parameter.name == "model_path":
-                self._load_policy(parameter.value)
-            elif parameter.name == "backend" and parameter.value not in ("auto", "torch", "onnx"):
-                return SetParametersResult(successful=False, reason=f"unknown backend {parameter.value!r}")
+        # The callback runs before the new values are stored: load with them, the others as they are.
+        changed = {parameter.name: parameter.value for parameter in parameters}
+        backend = changed.get("backend")
+        if backend is not None and backend not in BACKENDS:
+            return SetParametersResult(successful=False, reason=f"unknown backend {backend!r}")
+        if any(name in changed for name in MODEL_PARAMETERS):
+            settings = {name: changed.get(name, self.get_parameter(name).value) for name in MODEL_PARAMETERS}
+            self._load_policy(**settings)
         return SetParametersResult(successful=True)
 
-    def _load_policy(self, model_path: str) -> None:
+    def _load_policy(self, model_path: str, backend: str | None = None, checkpoint: str | None = None) -> None:
+        backend = self.get_parameter("backend").value if backend is None else backend
+        checkpoint = self.get_parameter("checkpoint").value if checkpoint is None else checkpoint
         try:
-            policy = load_policy(model_path, self.get_parameter("backend").value,
-                                 self.get_parameter("checkpoint").value or None)
+            policy = load_policy(model_path, backend, checkpoint or None, threads=ACTING_THREADS)
         except PolicyLoadError as error:
             self.policy = None
             self.builder = None
@@ -117,12 +128,12 @@ class AgentNode(Node):
         self.builder = ObservationBuilder(policy.metadata)
         self.last_answer = None
         self.metadata_pub.publish(String(data=json.dumps(policy.metadata.to_dict())))
-        self.get_logger().info(f"acting with {policy.name} ({policy.backend}), sensors {policy.metadata.sensor}, "
+        self.get_logger().info(f"acting with {policy.name} ({policy.kind}), sensors {policy.metadata.sensor}, "
                                f"{policy.metadata.action_space!r}")
 
     # ------------------------------------------------------------------ inference
     def _act(self, observation: dict, step: int, stamp) -> AgentAction:
-        decision = self.policy.decide(observation, self.get_parameter("deterministic").value)
+        decision = self.policy.act(observation, self.get_parameter("deterministic").value)
         msg = AgentAction()
         msg.header.stamp = stamp
         msg.step = step
@@ -222,7 +233,8 @@ class AgentNode(Node):
 
         # The link is made once the trainer exists (it needs the trainer's vehicle); the factory runs later.
         return Trainer(config, folder, show_progress=False, echo=self.get_logger().info,
-                       env_group_factory=lambda num_envs, kwargs: TopicEnvGroup(self.link, kwargs))
+                       env_group_factory=lambda num_envs, kwargs: TopicEnvGroup(self.link, kwargs),
+                       acting_threads=ACTING_THREADS)
 
     def _reset_episode(self, start_ndist: float) -> int:
         reply = self._call(self.reset_client, ResetEpisode.Request(start_ndist=float(start_ndist)), "reset_episode")

@@ -1,37 +1,43 @@
 """Training over topics: `deepracer train`'s Trainer, with its simulators replaced by sim_node.
 
-The Trainer (deepracer_agent.training.trainer) collects episodes from an "environment group" (reset,
-batch, step), updates with PPO and writes the model folder. `TopicEnvGroup` is that group for
-one simulator on the other side of the ROS graph:
+The Trainer (deepracer_agent.training.trainer) collects and evaluates episodes on an environment
+group (deepracer_agent.env_group: reset_cars, step_cars), updates with PPO and writes the model
+folder. `TopicEnvGroup` is that group for one simulator on the other side of the ROS graph:
 
-- step(action) publishes the AgentAction answering the current SimStep and blocks until sim_node
-  answers with the next SimStep; the reward comes from the user's reward function on the params
-  in it (deepracer_sim.race.reward_function.call_reward, the simulator's own rules: prepare and pause steps
-  earn 0 without a call), exactly as the embedded simulator computes it;
-- reset() takes the first SimStep of the next episode (sim_node starts one itself after an
-  episode ends) or asks for one at a given start through /deepracer/reset_episode.
+- step_cars([0], [action]) publishes the AgentAction answering the current SimStep and blocks
+  until sim_node answers with the next SimStep; the reward comes from the user's reward function
+  on the params in it (deepracer_sim.race.reward_function.call_reward, the simulator's own rules:
+  prepare and pause steps earn 0 without a call), exactly as the embedded simulator computes it;
+- reset_cars([0]) takes the first SimStep of the next episode (sim_node starts one itself after
+  an episode ends) or asks for one at a given start through /deepracer/reset_episode.
 
-The Trainer takes it through its env_group_factory. Everything else (the PPO update, checkpoints,
-metrics, sim-trace, the folder layout) is the Trainer's own code, so a model trained over topics is the same kind of folder as
-`deepracer train` writes. The Trainer runs in a worker thread; the node's executor keeps
-delivering messages to it.
+An episode sim_node ends by a rule is terminated; one it ends without a rule (its step limit), or
+one cut short by a reset from elsewhere, is truncated, and PPO bootstraps it from the state it was
+cut off in. The Trainer takes the group through its env_group_factory. Everything else (the PPO
+update, checkpoints, metrics, sim-trace, the folder layout) is the Trainer's own code, so a model
+trained over topics is the same kind of folder as `deepracer train` writes. The Trainer runs in
+a worker thread; the node's executor keeps delivering messages to it.
 """
 from __future__ import annotations
 
 import collections
 import threading
 import time
-from typing import Any, Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
-from deepracer_agent.policy.observations import ObservationBuilder
+from deepracer_agent.policy.actions import command, env_action
+from deepracer_agent.nodes.observations import ObservationBuilder
 from deepracer_common.model_metadata import ModelMetadata
-from deepracer_common.race import PAUSE, PREPARE
+from deepracer_common.race import CRASHED, IMMOBILIZED, LAP_COMPLETE, OFF_TRACK, PAUSE, PREPARE, REVERSED
 from deepracer_common.ros.messages import MessageError, msg_to_params
 from deepracer_interfaces.msg import AgentAction, SimStep
 from deepracer_sim.race.reward_function import call_reward
 from deepracer_sim.sensors.suite import observation_space
+
+# The statuses with which a rule ends an episode; sim_node ending one with any other was its step limit.
+RULE_ENDINGS = (LAP_COMPLETE, OFF_TRACK, CRASHED, IMMOBILIZED, REVERSED)
 
 
 class TopicLinkClosed(RuntimeError):
@@ -107,6 +113,8 @@ class TopicLink:
 class TopicEnvGroup:
     """One sim_node as the Trainer's environment group (num_envs is always 1)."""
 
+    num_envs = 1
+
     def __init__(self, link: TopicLink, kwargs: dict):
         self.link = link
         self.reward_function = kwargs["reward_function"]
@@ -115,17 +123,13 @@ class TopicEnvGroup:
         metadata = link.metadata
         self.builder = ObservationBuilder(metadata)
         self.space = metadata.action_space
-        self.observation_space = observation_space(metadata.camera_sensor, metadata.lidar_sensor,
-                                                   kwargs.get("lidar_config") or metadata.lidar_config)
-        self.observations: list[dict | None] = [None]
+        self.single_observation_space = observation_space(metadata.camera_sensor, metadata.lidar_sensor,
+                                                          kwargs.get("lidar_config") or metadata.lidar_config)
         self.current: SimStep | None = None
+        self.observation: dict | None = None  # of the current SimStep
         self.next_first: SimStep | None = None
         self._track_checked = False
         self._wanted_track = (kwargs.get("track"), bool(kwargs.get("reverse", False)))
-
-    @property
-    def num_envs(self) -> int:
-        return 1
 
     def _check_track(self) -> None:
         """Drive the track the training configuration names (sim_node may have started on another)."""
@@ -150,13 +154,21 @@ class TopicEnvGroup:
         except MessageError as error:
             raise TopicLinkClosed(f"SimStep {msg.step} does not fit the model: {error}") from None
 
-    def reset(self, index: int, start_ndist: float | None = None) -> dict:
-        import torch
+    @staticmethod
+    def _check_rows(rows: Sequence[int]) -> None:
+        if list(rows) != [0]:
+            raise ValueError(f"training over topics drives one car (row 0), got rows {list(rows)}")
 
-        # Acting over topics is one observation at a time, while sim_node and control_node need the other
-        # core: torch's worker threads would spin on it between steps. (The Trainer sets its own thread
-        # count again for the PPO update.)
-        torch.set_num_threads(1)
+    @staticmethod
+    def _batched(observation: dict) -> dict:
+        return {key: np.asarray(value)[None] for key, value in observation.items()}
+
+    def reset_cars(self, rows: Sequence[int], start_ndist=None, seeds=None) -> tuple[dict, list[dict]]:
+        self._check_rows(rows)
+        if seeds is not None and any(seed is not None for seed in seeds):
+            raise ValueError("sim_node's episodes cannot be seeded from the agent")
+        if start_ndist is not None and not isinstance(start_ndist, (int, float)):
+            (start_ndist,) = start_ndist
         self._check_track()
         if start_ndist is None and self.next_first is not None:
             msg = self.next_first
@@ -168,39 +180,36 @@ class TopicEnvGroup:
             msg = self.link.wait_for(lambda m: m.step >= first, f"the episode started at {start_ndist:.3f}")
         self.next_first = None
         self.current = msg
-        self.observations[0] = self._observe(msg)
-        return {"episode": msg.status.episode, "episode_status": msg.status.status, "progress": msg.status.progress,
+        self.observation = self._observe(msg)
+        info = {"episode": msg.status.episode, "episode_status": msg.status.status, "progress": msg.status.progress,
                 "sim_time": float(msg.params.sim_time)}
+        return self._batched(self.observation), [info]
 
-    def batch(self, indices, keys) -> dict:
-        import torch
-
-        return {key: torch.from_numpy(np.stack([self.observations[i][key] for i in indices])) for key in keys}
-
-    def step(self, index: int, action: Any) -> tuple[float, bool, dict]:
+    def step_cars(self, rows: Sequence[int], actions) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+        self._check_rows(rows)
         current = self.current
         if current is None:
-            raise RuntimeError("step() before reset()")
+            raise RuntimeError("step_cars() before reset_cars()")
+        (action,) = actions
+        chosen = env_action(action, self.space.type)
         msg = AgentAction()
         msg.header.stamp = current.header.stamp
         msg.step = current.step
         if self.space.type == "discrete":
-            msg.action_index = int(action)
-            steering, speed = self.space.command(int(action))
+            msg.action_index = chosen
         else:
-            values = np.clip(np.asarray(action, dtype=np.float32), -1.0, 1.0)
             msg.action_index = -1
-            msg.probabilities = [float(v) for v in values]
-            steering, speed = self.space.command(values)
-        msg.steering_angle, msg.speed = float(steering), float(speed)
+            msg.probabilities = [float(v) for v in chosen]
+        msg.steering_angle, msg.speed = command(chosen, self.space)
         self.link.publish_action(msg)
         answer = self.link.wait_for(lambda m: m.step > current.step, f"the answer to SimStep {current.step}")
         if answer.status.steps == 0:
-            # Someone reset the episode (a service call, a new track) before it ended: it ends here.
+            # Someone reset the episode (a service call, a new track) before it ended: it is cut here, in the
+            # state the unanswered action was chosen in.
             self.link.log(f"episode {current.status.episode} was cut short by a reset; counting it as ended")
-            self.next_first = answer  # the next reset() starts from it
+            self.next_first = answer  # the next reset_cars() starts from it
             info = self._info(current, msg_to_params(current.params, self._waypoints()))
-            return 0.0, True, info
+            return self._step_result(self.observation, 0.0, False, True, info)
         params = msg_to_params(answer.params, self._waypoints())
         status = answer.status.status
         if status in (PREPARE, PAUSE):
@@ -208,9 +217,16 @@ class TopicEnvGroup:
         else:
             reward = call_reward(self.reward_function, params, int(answer.status.steps), self.time_limit_s)
         self.current = answer
-        if not answer.status.done:
-            self.observations[0] = self._observe(answer)
-        return float(reward), bool(answer.status.done), self._info(answer, params)
+        done = bool(answer.status.done)
+        terminated = done and status in RULE_ENDINGS
+        if not done or not terminated:
+            # The next state, or the state a truncated episode was cut off in.
+            self.observation = self._observe(answer)
+        return self._step_result(self.observation, float(reward), terminated, done and not terminated,
+                                 self._info(answer, params))
+
+    def _step_result(self, observation: dict, reward: float, terminated: bool, truncated: bool, info: dict):
+        return (self._batched(observation), np.array([reward]), np.array([terminated]), np.array([truncated]), [info])
 
     @staticmethod
     def _info(msg: SimStep, params: dict) -> dict:

@@ -206,20 +206,6 @@ class ActorCritic(nn.Module):
             return dist.log_prob(actions), dist.entropy()
         return dist.log_prob(actions).sum(-1), dist.entropy().sum(-1)
 
-    @torch.no_grad()
-    def act(self, observations: Mapping[str, torch.Tensor], deterministic: bool = False):
-        """Sampled (training) or greedy (evaluation) actions with their log-probabilities.
-
-        Continuous actions are returned unclipped (the log-probability belongs to the sample);
-        the caller clips them to [-1, 1] before the action space rescales them.
-        """
-        dist = self.policy.distribution(observations)
-        if self.action_space_type == "discrete":
-            actions = dist.probs.argmax(dim=-1) if deterministic else dist.sample()
-            return actions, dist.log_prob(actions)
-        actions = dist.mean if deterministic else dist.sample()
-        return actions, dist.log_prob(actions).sum(-1)
-
 
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())

@@ -4,9 +4,10 @@ One iteration = complete episodes collected with the current policy, then `num_e
 over them in minibatches of `batch_size`:
 
   1. values V(s_t) of every collected state, with the value network as it was while collecting;
-  2. GAE: delta_t = r_t + gamma * V(s_{t+1}) - V(s_t), with V = 0 after an episode's last step (episodes
-     are complete, so there is no truncation bootstrap); A_t = sum_k (gamma * lambda)^k delta_{t+k};
-     value targets R_t = A_t + V(s_t);
+  2. GAE: delta_t = r_t + gamma * V(s_{t+1}) - V(s_t); after an episode's last step V = 0 when a rule
+     ended it, and V(s_cut), the value of the state it was cut off in, when it was truncated (a step
+     limit, or a reset over topics): the return did not stop there, it was not observed;
+     A_t = sum_k (gamma * lambda)^k delta_{t+k} within the episode; value targets R_t = A_t + V(s_t);
   3. advantages standardised over the whole iteration: (A - mean) / (std + 1e-8);
   4. per minibatch: ratio = exp(log pi(a|s) - log pi_old(a|s));
         policy loss  = -mean(min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A))      (eps = 0.2)
@@ -33,13 +34,19 @@ ADVANTAGE_EPSILON = 1e-8
 
 @dataclass
 class Rollout:
-    """Complete episodes laid end to end; `dones[t]` is True on the last step of each episode."""
+    """Complete episodes laid end to end; `dones[t]` is True on the last step of each episode.
+
+    `truncated[t]` is True on the last step of an episode that was cut short instead of ended by a
+    rule; `cut_observations` holds the state each of those episodes was cut off in, in order.
+    """
 
     observations: dict[str, torch.Tensor]  # each (T, ...) as the environment produced it
     actions: torch.Tensor  # (T,) int64 or (T, 2) float32, the sampled (unclipped) actions
     log_probs: torch.Tensor  # (T,) log pi_old(a_t | s_t)
     rewards: torch.Tensor  # (T,) float32
     dones: torch.Tensor  # (T,) bool
+    truncated: torch.Tensor | None = None  # (T,) bool; None: no episode was truncated
+    cut_observations: dict[str, torch.Tensor] | None = None  # each (number truncated, ...)
 
     def __len__(self) -> int:
         return int(self.rewards.shape[0])
@@ -51,15 +58,21 @@ def compute_gae(
     dones: np.ndarray | torch.Tensor,
     gamma: float,
     lam: float = GAE_LAMBDA,
+    end_values: np.ndarray | torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(advantages, value targets) for episodes laid end to end; V after an episode's last step is 0."""
+    """(advantages, value targets) for episodes laid end to end.
+
+    end_values[t], read where dones[t], is the value after an episode's last step: 0 for an episode a
+    rule ended, V(s_cut) for a truncated one. Without end_values every episode ended by a rule.
+    """
     rewards = _as_numpy(rewards, np.float64)
     values = _as_numpy(values, np.float64)
     dones = _as_numpy(dones, bool)
-    if not (rewards.shape == values.shape == dones.shape) or rewards.ndim != 1:
+    end_values = np.zeros_like(rewards) if end_values is None else _as_numpy(end_values, np.float64)
+    if not (rewards.shape == values.shape == dones.shape == end_values.shape) or rewards.ndim != 1:
         raise ValueError(
-            f"rewards, values and dones must be 1-D of equal length, got {rewards.shape}, "
-            f"{values.shape}, {dones.shape}"
+            f"rewards, values, dones and end_values must be 1-D of equal length, got {rewards.shape}, "
+            f"{values.shape}, {dones.shape}, {end_values.shape}"
         )
     if len(dones) and not dones[-1]:
         raise ValueError("the rollout must end with a complete episode (dones[-1] must be True)")
@@ -67,7 +80,7 @@ def compute_gae(
     running = 0.0
     for t in range(len(rewards) - 1, -1, -1):
         if dones[t]:
-            next_value, running = 0.0, 0.0
+            next_value, running = end_values[t], 0.0
         else:
             next_value = values[t + 1]
         delta = rewards[t] + gamma * next_value - values[t]
@@ -138,6 +151,18 @@ def evaluate_values(model, observations: Mapping[str, torch.Tensor], chunk: int 
     return torch.cat(parts) if parts else torch.zeros(0)
 
 
+def bootstrap_values(model, rollout: Rollout) -> torch.Tensor:
+    """Per step, the value after it where an episode was truncated there (V(s_cut)), else 0."""
+    end_values = torch.zeros(len(rollout))
+    if rollout.truncated is None or not bool(rollout.truncated.any()):
+        return end_values
+    cut = rollout.truncated.nonzero().squeeze(-1)
+    if rollout.cut_observations is None or next(iter(rollout.cut_observations.values())).shape[0] != len(cut):
+        raise ValueError(f"the rollout has {len(cut)} truncated episode(s) but not one cut-off state for each")
+    end_values[cut] = evaluate_values(model, rollout.cut_observations).to(end_values.dtype)
+    return end_values
+
+
 def ppo_update(
     model,
     optimizer: torch.optim.Optimizer,
@@ -157,7 +182,8 @@ def ppo_update(
     # 1-2. Values with the collecting network, then GAE over complete episodes.
     model.eval()
     values = evaluate_values(model, rollout.observations)
-    advantages, returns = compute_gae(rollout.rewards, values, rollout.dones, gamma, gae_lambda)
+    end_values = bootstrap_values(model, rollout)
+    advantages, returns = compute_gae(rollout.rewards, values, rollout.dones, gamma, gae_lambda, end_values)
 
     # The simulator's memory keeps at most MAX_MEMORY_STEPS transitions per iteration.
     keep = torch.arange(len(rollout))

@@ -26,12 +26,16 @@ from typing import Any
 from deepracer_agent.garage import Vehicle
 from deepracer_agent.model.metrics import BEST_MODEL_METRICS
 from deepracer_agent.training.hyperparameters import Hyperparameters
-from deepracer_common.race import RACE_TYPES, WORKSHOP_ACTION_SPACE
+from deepracer_common.race import DEFAULT_TRACK, RACE_TYPES, WORKSHOP_ACTION_SPACE
 
 # Training configurations shipped with the package (`--config demo`).
 CONFIGS_DIR = Path(__file__).resolve().parents[1] / "configs"
 # Keys training_config.json records besides the configuration itself.
 SAVED_ONLY_KEYS = ("reward_function_source", "cloned_from")
+# Keys earlier releases wrote that no longer mean anything; configurations and model folders that
+# carry them still load. training.vector_env chose how the simulators ran, which is now always in
+# this process.
+RETIRED_KEYS = {"training": ("vector_env",)}
 
 
 class ConfigError(ValueError):
@@ -69,7 +73,6 @@ class TrainingSettings:
     keep_checkpoints: int = 4  # newest kept besides the best (the console keeps 4)
     round_robin_advance: float = 0.05
     reward_time_limit_s: float = 5.0  # the console validator's limit, per call
-    vector_env: str = "auto"  # auto | sync | async
     env_options: dict = field(default_factory=dict)  # passed to DeepRacerEnv as they are
 
     def __post_init__(self) -> None:
@@ -93,8 +96,6 @@ class TrainingSettings:
             raise ConfigError(f"training.round_robin_advance must be in [0, 1), got {self.round_robin_advance!r}")
         if not isinstance(self.reward_time_limit_s, (int, float)) or self.reward_time_limit_s <= 0:
             raise ConfigError(f"training.reward_time_limit_s must be positive, got {self.reward_time_limit_s!r}")
-        if self.vector_env not in ("auto", "sync", "async"):
-            raise ConfigError(f"training.vector_env must be auto, sync or async, got {self.vector_env!r}")
         if not isinstance(self.env_options, dict):
             raise ConfigError(f"training.env_options must be an object, got {self.env_options!r}")
 
@@ -140,7 +141,7 @@ class TrainingConfig:
             if "stop" in values:
                 values["stop"] = _sub(StopConditions, values["stop"], "stop")
             if "training" in values:
-                values["training"] = _sub(TrainingSettings, values["training"], "training")
+                values["training"] = _sub(TrainingSettings, _without_retired(values["training"], "training"), "training")
             reward = values.get("reward_function")
             if isinstance(reward, str) and not reward.startswith("template:") and base_dir is not None:
                 values["reward_function"] = str((base_dir / reward).resolve()) if not Path(reward).is_absolute() else reward
@@ -179,6 +180,27 @@ class TrainingConfig:
         data["reward_function"] = str(folder.reward_function_path)
         return cls.from_dict(data, where=str(folder.training_config_path))
 
+    def env_kwargs(self, reward_function, *, evaluation: bool, seed: int, **extra) -> dict:
+        """Keyword arguments for the simulator (deepracer_sim.env.DeepRacerEnv) this configuration trains in."""
+        metadata = self.vehicle.metadata()
+        kwargs = dict(
+            track=self.track or DEFAULT_TRACK,
+            reverse=self.reverse,
+            alternate_direction=self.alternate_direction and not evaluation,
+            sensors=list(metadata.sensor),
+            lidar_config=metadata.lidar_config,
+            action_space=metadata.action_space,
+            race_type=self.race_type,
+            reward_function=reward_function,
+            evaluation=evaluation,
+            round_robin_advance=self.training.round_robin_advance,
+            reward_time_limit_s=self.training.reward_time_limit_s,
+            seed=seed,
+        )
+        kwargs.update(self.training.env_options)
+        kwargs.update(extra)
+        return kwargs
+
     def to_dict(self) -> dict:
         return {
             "model": self.model,
@@ -192,6 +214,12 @@ class TrainingConfig:
             "stop": asdict(self.stop),
             "training": asdict(self.training),
         }
+
+
+def _without_retired(data: Any, section: str) -> Any:
+    if not isinstance(data, dict):
+        return data
+    return {key: value for key, value in data.items() if key not in RETIRED_KEYS.get(section, ())}
 
 
 def _sub(kind, data: Any, where: str):

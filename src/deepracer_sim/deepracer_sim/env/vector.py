@@ -23,6 +23,13 @@ class DeepRacerVectorEnv(VectorEnv):
     info["final_obs"] / info["final_info"] (masks "_final_obs" / "_final_info")
     and the returned observation is already the first one of its next episode.
     info["params"] is an object array holding each car's params dict.
+    reset(options={"start_ndist": x}) takes one start point for every car, or a
+    sequence with one per car (None: that car's own round-robin point).
+
+    A caller that decides episode by episode which cars drive (a trainer that
+    needs an exact number of episodes) uses reset_cars() and step_cars() instead:
+    they start and step only the cars named, render those cars' cameras in one
+    call, and never reset a car by themselves; the other cars stand still.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
@@ -50,9 +57,6 @@ class DeepRacerVectorEnv(VectorEnv):
         self.spec = None
         self._lidar_obs: np.ndarray | None = None
         self._lidar_period = np.full(self.num_envs, -1)
-        self._rewards = np.zeros(self.num_envs)
-        self._terminations = np.zeros(self.num_envs, dtype=bool)
-        self._truncations = np.zeros(self.num_envs, dtype=bool)
         self._discrete = first._discrete
         self._actions = first.actions
 
@@ -63,16 +67,10 @@ class DeepRacerVectorEnv(VectorEnv):
             seeds = list(seed)
             if len(seeds) != self.num_envs:
                 raise ValueError(f"reset got {len(seeds)} seeds for {self.num_envs} environments")
-        infos = []
-        for env, env_seed in zip(self.envs, seeds):
-            gym.Env.reset(env, seed=env_seed)
-            env.sim.rng = env.np_random
-            if env_seed is not None:
-                env.sim.rewind()
-            start = (options or {}).get("start_ndist")
-            infos.append(env.sim.reset(start_ndist=start))
-        self._lidar_period[:] = -1
-        obs = self._observe(list(range(self.num_envs)))
+        starts = self._start_points(options, self.num_envs)
+        rows = list(range(self.num_envs))
+        infos = [self._reset_car(i, seeds[i], starts[i]) for i in rows]
+        obs = self._observe(rows)
         return obs, _batch_infos(infos, self.num_envs)
 
     def step(self, actions):
@@ -80,22 +78,9 @@ class DeepRacerVectorEnv(VectorEnv):
         actions = np.asarray(actions)
         if actions.shape[:1] != (n,):
             raise ActionSpaceError(f"expected one action per environment ({n}), got shape {actions.shape}")
-        for i, env in enumerate(self.envs):
-            action = actions[i]
-            steering, speed = self._actions.command(action)
-            env.sim.begin_step(steering, speed, int(action) if self._discrete else -1)
-        obs = self._observe(list(range(n)))
-        infos = []
-        done_rows = []
-        with RewardTimer(self.config.episode.reward_time_limit_s) as timer:  # one SIGALRM handler for all cars
-            for i, env in enumerate(self.envs):
-                outcome = env.sim.finish_step(timer)
-                self._rewards[i] = outcome.reward
-                self._terminations[i] = outcome.terminated
-                self._truncations[i] = outcome.truncated
-                infos.append(outcome.info)
-                if outcome.terminated or outcome.truncated:
-                    done_rows.append(i)
+        rows = list(range(n))
+        obs, rewards, terminations, truncations, infos = self._advance(rows, actions)
+        done_rows = [i for i in rows if terminations[i] or truncations[i]]
         batched = None
         if done_rows:
             final_obs = np.full(n, None, dtype=object)
@@ -115,7 +100,91 @@ class DeepRacerVectorEnv(VectorEnv):
             batched["_final_info"] = batched["_final_obs"].copy()
         else:
             batched = _batch_infos(infos, n)
-        return obs, self._rewards.copy(), self._terminations.copy(), self._truncations.copy(), batched
+        return obs, rewards, terminations, truncations, batched
+
+    # ------------------------------------------------------------------ some cars at a time
+    def reset_cars(self, rows: Sequence[int], start_ndist: float | Sequence[float | None] | None = None,
+                   seeds: Sequence[int | None] | None = None) -> tuple[dict, list[dict]]:
+        """Start a new episode on the cars in `rows` only.
+
+        start_ndist: one start point for all of them, or one per row (None: the car's
+        own round-robin point); seeds: one per row (None: keep the car's random stream;
+        a seed also rewinds the car's run, as DeepRacerEnv.reset(seed=...) does).
+        Returns their first observations (batched in the order of `rows`) and infos.
+        """
+        rows = self._check_rows(rows)
+        if seeds is not None and len(seeds) != len(rows):
+            raise ValueError(f"reset_cars got {len(seeds)} seeds for {len(rows)} cars")
+        starts = self._start_points({"start_ndist": start_ndist}, len(rows))
+        infos = [self._reset_car(i, None if seeds is None else seeds[k], starts[k]) for k, i in enumerate(rows)]
+        return self._observe(rows), infos
+
+    def step_cars(self, rows: Sequence[int], actions) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, list[dict]]:
+        """One step of the cars in `rows` (one action each, in that order); the others stand still.
+
+        Returns (observations, rewards, terminated, truncated, infos) for those cars in
+        the order of `rows`. A car whose episode ends is not reset: its observation is
+        the last of the episode, and it must be reset_cars()'ed before it drives again.
+        """
+        rows = self._check_rows(rows)
+        actions = np.asarray(actions)
+        if actions.shape[:1] != (len(rows),):
+            raise ActionSpaceError(f"expected one action per car stepped ({len(rows)}), got shape {actions.shape}")
+        ended = [i for i in rows if self.envs[i].sim.done]
+        if ended:
+            raise RuntimeError(f"car(s) {ended} finished their episode; reset_cars() them before stepping")
+        return self._advance(rows, actions)
+
+    def _check_rows(self, rows: Sequence[int]) -> list[int]:
+        rows = [int(i) for i in rows]
+        if len(set(rows)) != len(rows) or any(not 0 <= i < self.num_envs for i in rows):
+            raise ValueError(f"car rows must be distinct indices in [0, {self.num_envs}), got {rows}")
+        return rows
+
+    @staticmethod
+    def _start_points(options: dict | None, count: int) -> list[float | None]:
+        options = options or {}
+        unknown = set(options) - {"start_ndist"}
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {sorted(unknown)}; known: start_ndist")
+        start = options.get("start_ndist")
+        if start is None or isinstance(start, (int, float, np.integer, np.floating)):
+            return [None if start is None else float(start)] * count
+        starts = [None if value is None else float(value) for value in start]
+        if len(starts) != count:
+            raise ValueError(f"start_ndist has {len(starts)} values for {count} cars")
+        return starts
+
+    def _reset_car(self, index: int, seed: int | None, start_ndist: float | None) -> dict:
+        env = self.envs[index]
+        gym.Env.reset(env, seed=seed)
+        env.sim.rng = env.np_random
+        if seed is not None:
+            env.sim.rewind()
+        self._lidar_period[index] = -1
+        return env.sim.reset(start_ndist=start_ndist)
+
+    def _advance(self, rows: list[int], actions: np.ndarray):
+        """Step the cars in `rows`: physics, one camera render for all of them, then the rewards."""
+        envs = self.envs
+        for k, i in enumerate(rows):
+            action = actions[k]
+            steering, speed = self._actions.command(action)
+            envs[i].sim.begin_step(steering, speed, int(action) if self._discrete else -1)
+        obs = self._observe(rows)
+        count = len(rows)
+        rewards = np.zeros(count)
+        terminations = np.zeros(count, dtype=bool)
+        truncations = np.zeros(count, dtype=bool)
+        infos = []
+        with RewardTimer(self.config.episode.reward_time_limit_s) as timer:  # one SIGALRM handler for all cars
+            for k, i in enumerate(rows):
+                outcome = envs[i].sim.finish_step(timer)
+                rewards[k] = outcome.reward
+                terminations[k] = outcome.terminated
+                truncations[k] = outcome.truncated
+                infos.append(outcome.info)
+        return obs, rewards, terminations, truncations, infos
 
     def _observe(self, rows: list[int]) -> dict:
         envs = [self.envs[i] for i in rows]

@@ -9,17 +9,20 @@ console's defaults stay the defaults of `deepracer train`.
 """
 from __future__ import annotations
 
+import argparse
 import time
 
-from deepracer_agent.model.folder import ModelFolder
-from deepracer_agent.model.folder import models_root as resolve_root
-from deepracer_agent.training.config import TrainingConfig, packaged_config
+from deepracer_agent.commands.options import add_models_root
 
 
 def run_demo(models_root: str | None = None, model: str | None = None, max_minutes: float | None = None,
              config: str | None = None, show_progress: bool = True) -> int:
     from deepracer_agent.analysis import analyze, print_report
-    from deepracer_agent.evaluation import evaluate_model, print_table
+    from deepracer_agent.commands.evaluate import print_table
+    from deepracer_agent.evaluation import evaluate_model
+    from deepracer_agent.model.folder import ModelFolder
+    from deepracer_agent.model.folder import models_root as resolve_root
+    from deepracer_agent.training.config import TrainingConfig, packaged_config
     from deepracer_agent.training.trainer import Trainer
 
     path = packaged_config(config or "demo") if not config or not config.endswith((".json", ".yaml")) else config
@@ -68,3 +71,18 @@ def run_demo(models_root: str | None = None, model: str | None = None, max_minut
     print(f"\n{'done' if goal else 'not there yet'}: the model completed {result.completed} of {len(result.laps)} "
           f"evaluation laps" + ("" if goal else "; train longer with `deepracer train --resume --model " + name + "`"))
     return 0
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    return run_demo(models_root=args.models_root, model=args.model, max_minutes=args.max_minutes,
+                    config=args.config, show_progress=not args.no_progress)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    demo = subparsers.add_parser("demo", help="train, evaluate and analyze the workshop model end to end")
+    demo.add_argument("--model", default=None, help="model name (default demo-<timestamp>)")
+    demo.add_argument("--max-minutes", type=float, default=None, help="time cap for training (default from the config)")
+    demo.add_argument("--config", default=None, help="training config (default deepracer_agent/configs/demo.json)")
+    demo.add_argument("--no-progress", action="store_true")
+    add_models_root(demo)
+    demo.set_defaults(handler=demo_command)

@@ -1,4 +1,5 @@
-"""Observation dicts for a model, built from ROS messages exactly as the embedded simulator builds them.
+"""Observation dicts for a model, built from ROS messages exactly as the embedded simulator builds them
+(for agent_node and training over topics; it reads ROS messages, so it lives with the nodes).
 
 Camera frames become (120, 160, C) uint8 grey (C = 2 for stereo: left, right); raw LIDAR ranges
 become the model's LIDAR observation through `lidar_observation`, as in the simulator. Anything a
